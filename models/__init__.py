@@ -1,0 +1,14 @@
+"""Domain vocabulary shared by every part of Matchmaker: attendees, events, matches, feedback."""
+
+from models.attendee import Attendee
+from models.errors import InvalidInput, MatchmakerError, from_pydantic
+from models.event import CHANNELS, ChannelWeights, Event, MatchPolicy
+from models.eventfile import EventFile, load_event, parse_event
+from models.feedback import EXCLUDING, Feedback, FeedbackKind
+from models.match import ItemMatch, Match, Reasons
+
+__all__ = [
+    "Attendee", "CHANNELS", "ChannelWeights", "EXCLUDING", "Event", "EventFile", "Feedback", "FeedbackKind",
+    "InvalidInput", "ItemMatch", "Match", "MatchPolicy", "MatchmakerError", "Reasons", "from_pydantic",
+    "load_event", "parse_event",
+]
