@@ -1,0 +1,109 @@
+"""The lexical channel: TF-IDF over hashed terms, updated one attendee at a time.
+
+Small embedding models blur rare, specific terms ("Rust", "LoRaWAN", "Series A"); TF-IDF does not. Terms are
+hashed with scikit-learn's ``HashingVectorizer`` (no vocabulary to refit when attendees come and go) and document
+frequencies are kept as counts, so adding or removing one attendee is cheap. Weighting follows scikit-learn's
+``TfidfTransformer`` (smooth idf, sublinear tf, L2 norm).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+
+N_FEATURES = 2**20
+DOC_KINDS = ("seek", "give", "topic")
+
+
+class LexicalIndex:
+    """Per-attendee sparse term counts for each doc kind, keyed by the engine's integer attendee keys.
+
+    >>> lex = LexicalIndex()
+    >>> lex.set(0, {"seek": "Rust engineers", "give": "", "topic": "compilers"})
+    >>> lex.set(1, {"seek": "", "give": "Rust jobs", "topic": "compilers"})
+    >>> float(lex.matrix("seek")[0] @ lex.matrix("give")[1].T.toarray()[:, 0]) > 0
+    True
+    """
+
+    def __init__(self) -> None:
+        self._vectorizer = HashingVectorizer(n_features=N_FEATURES, alternate_sign=False, norm=None,
+                                             stop_words="english", dtype=np.float32)
+        self._analyzer = self._vectorizer.build_analyzer()
+        self._rows: dict[str, list[sp.csr_matrix | None]] = {k: [] for k in DOC_KINDS}
+        self._df = np.zeros(N_FEATURES, dtype=np.int32)
+        self._n_docs = 0
+        self._cache: dict[str, sp.csr_matrix] | None = None
+
+    def tokens(self, text: str) -> list[str]:
+        return self._analyzer(text)
+
+    def _counts(self, texts: list[str]) -> sp.csr_matrix:
+        return self._vectorizer.transform(texts).tocsr()
+
+    def set(self, key: int, docs: dict[str, str]) -> None:
+        self.set_many([key], [docs])
+
+    def set_many(self, keys: list[int], docs: list[dict[str, str]]) -> None:
+        """Add or replace the documents of these attendee keys."""
+        if not keys:
+            return
+        for k in keys:
+            self.remove(k)
+        need = max(keys) + 1
+        for kind in DOC_KINDS:
+            rows = self._rows[kind]
+            if len(rows) < need:
+                rows.extend([None] * (need - len(rows)))
+            m = self._counts([d[kind] for d in docs])
+            for i, k in enumerate(keys):
+                rows[k] = m[i]
+        # document frequency over the whole profile: a term counts once per attendee
+        whole = self._counts([" ".join(d[kind] for kind in DOC_KINDS) for d in docs])
+        whole.data[:] = 1
+        np.add.at(self._df, whole.indices, 1)
+        self._n_docs += len(keys)
+        self._cache = None
+
+    def remove(self, key: int) -> None:
+        rows = self._rows["seek"]
+        if key >= len(rows) or rows[key] is None:
+            return
+        present = np.unique(sp.vstack([self._rows[kind][key] for kind in DOC_KINDS]).tocsr().indices)
+        np.subtract.at(self._df, present, 1)
+        self._n_docs -= 1
+        for kind in DOC_KINDS:
+            self._rows[kind][key] = None
+        self._cache = None
+
+    def idf(self, columns: np.ndarray | None = None) -> np.ndarray:
+        df = self._df if columns is None else self._df[columns]
+        return (np.log((1.0 + self._n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
+
+    def matrix(self, kind: str) -> sp.csr_matrix:
+        """``(n_keys, N_FEATURES)`` L2-normalised TF-IDF rows (zero rows for unknown or removed keys)."""
+        if self._cache is None:
+            self._cache = {}
+        if kind not in self._cache:
+            rows = self._rows[kind]
+            empty = sp.csr_matrix((1, N_FEATURES), dtype=np.float32)
+            m = sp.vstack([r if r is not None else empty for r in rows], format="csr") if rows else \
+                sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
+            m = m.astype(np.float32)
+            m.data = (1.0 + np.log(m.data)) * self.idf(m.indices)
+            norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+            norms[norms == 0] = 1.0
+            m = sp.diags((1.0 / norms).astype(np.float32)) @ m
+            self._cache[kind] = m.tocsr()
+        return self._cache[kind]
+
+    def shared_terms(self, text_a: str, text_b: str, limit: int = 5) -> list[str]:
+        """Terms both texts use, rarest first (the ones TF-IDF rewards)."""
+        common = set(self.tokens(text_a)) & set(self.tokens(text_b))
+        if not common:
+            return []
+        terms = sorted(common)
+        cols = self._vectorizer.transform(terms).tocsr().indices
+        weights = self.idf(np.asarray(cols))
+        order = sorted(range(len(terms)), key=lambda i: (-weights[i], terms[i]))
+        return [terms[i] for i in order[:limit]]
