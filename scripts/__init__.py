@@ -1,0 +1,1 @@
+"""Command-line entry points over the engine (``matchmaker ...``)."""
