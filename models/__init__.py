@@ -6,9 +6,27 @@ from models.event import CHANNELS, ChannelWeights, Event, MatchPolicy
 from models.eventfile import EventFile, load_event, parse_event
 from models.feedback import EXCLUDING, Feedback, FeedbackKind
 from models.match import ItemMatch, Match, Reasons
+from models.tables import (
+                           AgendaEntry,
+                           FixedSeat,
+                           InfeasibleRules,
+                           PlanReport,
+                           PlanRound,
+                           PlanTable,
+                           RepeatPair,
+                           RoleMix,
+                           TablePlan,
+                           TablePlanRequest,
+                           TableRules,
+                           load_table_rules,
+                           parse_table_request,
+                           parse_table_rules,
+)
 
 __all__ = [
     "Attendee", "CHANNELS", "ChannelWeights", "EXCLUDING", "Event", "EventFile", "Feedback", "FeedbackKind",
     "InvalidInput", "ItemMatch", "Match", "MatchPolicy", "MatchmakerError", "Reasons", "from_pydantic",
     "load_event", "parse_event",
+    "AgendaEntry", "FixedSeat", "InfeasibleRules", "PlanReport", "PlanRound", "PlanTable", "RepeatPair", "RoleMix",
+    "TablePlan", "TablePlanRequest", "TableRules", "load_table_rules", "parse_table_request", "parse_table_rules",
 ]
