@@ -24,7 +24,7 @@ from matcher import diversity, explain, scoring
 from matcher.encoder import CachedEncoder, Encoder, TextEncoder
 from matcher.graph import ConnectionGraph
 from matcher.index import HNSW_THRESHOLD, FacetIndex
-from matcher.lexical import LexicalIndex
+from matcher.lexical import LexicalIndex, row_dots
 from matcher.profile import FACETS, facet_items, lexical_docs
 from models import Attendee, Event, EventFile, InvalidInput, Match, MatchmakerError, MatchPolicy
 
@@ -36,6 +36,8 @@ EXHAUSTIVE_BELOW = 1000
 #: Candidates kept per retrieval channel, as a multiple of the list length (with a floor).
 FETCH_FACTOR = 3
 FETCH_MIN = 30
+#: Attendees whose candidates are scored together (one matrix product per facet for the block).
+SCORE_BLOCK = 8
 
 
 class UnknownAttendee(MatchmakerError, KeyError):
@@ -98,6 +100,8 @@ class Matcher:
         self._lex = LexicalIndex()
         self._graph = ConnectionGraph()
         self._blocked: dict[str, set[str]] = {}
+        self._blocked_by: dict[str, set[str]] = {}
+        self._layouts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._codes: dict[str, dict[str, int]] = {"company": {}, "role": {}}
         self._meta: dict[str, list] = {"alive": [], "opt_out": [], "company": [], "role": []}
         self._arrays: dict[str, np.ndarray] | None = None
@@ -225,7 +229,7 @@ class Matcher:
             self._meta["company"][key] = self._code("company", a.company)
             self._meta["role"][key] = self._code("role", a.role)
             self._graph.set(a.id, a.connections)
-            self._blocked[a.id] = set(a.blocked)
+            self._set_blocked(a.id, a.blocked)
 
         for f in FACETS:
             if not blocks[f]:
@@ -253,7 +257,7 @@ class Matcher:
             self._texts[f][key] = None
         self._lex.remove(key)
         self._graph.erase(attendee_id)
-        self._blocked.pop(attendee_id, None)
+        self._set_blocked(attendee_id, ())
         del self._attendees[attendee_id]
         del self._key[attendee_id]
         self._ids[key] = None
@@ -262,6 +266,15 @@ class Matcher:
         if self._indexes is not None:
             for f in FACETS:
                 self._maybe_compact(f)
+
+    def _set_blocked(self, attendee_id: str, blocked: Iterable[str]) -> None:
+        for other in self._blocked.pop(attendee_id, ()):
+            self._blocked_by.get(other, set()).discard(attendee_id)
+        new = set(blocked)
+        if new:
+            self._blocked[attendee_id] = new
+            for other in new:
+                self._blocked_by.setdefault(other, set()).add(attendee_id)
 
     def _maybe_compact(self, facet: str) -> None:
         index = self._indexes[facet]
@@ -287,6 +300,7 @@ class Matcher:
             a["id_rank"] = rank
             a["alive_keys"] = np.flatnonzero(a["alive"])
             self._arrays = a
+            self._layouts = {}
         return self._arrays
 
     def _role_matrix(self) -> np.ndarray:
@@ -301,19 +315,36 @@ class Matcher:
             self._role_ok = ok
         return self._role_ok
 
+    def _layout(self, facet: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(start, count, flat_rows)``: key ``k``'s rows are ``flat_rows[start[k]:start[k] + count[k]]``."""
+        self._state()
+        lay = self._layouts.get(facet)
+        if lay is None:
+            rows = self._rows[facet]
+            count = np.fromiter((0 if r is None else len(r) for r in rows), dtype=np.int64, count=len(rows))
+            start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
+            parts = [r for r in rows if r is not None and len(r)]
+            flat = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+            lay = self._layouts[facet] = (start, count, flat)
+        return lay
+
+    def _gather_rows(self, facet: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Row numbers of the items of ``keys`` (grouped by key, in order) and the per-key counts."""
+        start, count, flat = self._layout(facet)
+        counts = count[keys]
+        total = int(counts.sum())
+        if total == 0:
+            return np.zeros(0, np.int64), counts
+        offsets = np.repeat(start[keys] - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+        return flat[offsets + np.arange(total)], counts
+
     def _segments(self, facet: str, keys: np.ndarray) -> scoring.Segments:
-        rows = self._rows[facet]
-        parts = [rows[k] for k in keys]
-        counts = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
-        if counts.sum():
-            vecs = self._indexes[facet].vectors()[np.concatenate(parts)]
-        else:
-            vecs = np.zeros((0, self._indexes[facet].dim), np.float32)
-        return scoring.Segments(vecs, counts)
+        rows, counts = self._gather_rows(facet, keys)
+        return scoring.Segments(self._indexes[facet].vectors()[rows], counts)
 
     def _excluded_keys(self, attendee_id: str, extra: Iterable[str]) -> np.ndarray:
         ids = set(self._graph.neighbours(attendee_id)) | self._blocked.get(attendee_id, set()) | set(extra)
-        ids |= {other for other, blocked in self._blocked.items() if attendee_id in blocked}
+        ids |= self._blocked_by.get(attendee_id, set())
         keys = [self._key[i] for i in ids if i in self._key]
         return np.asarray(keys, dtype=np.int64)
 
@@ -329,7 +360,7 @@ class Matcher:
 
     # ------------------------------------------------------------------------------------------------- scoring
     def _components(self, q: np.ndarray, c: np.ndarray,
-                    mutual: Mapping[str, float] | None = None) -> dict[str, np.ndarray]:
+                    mutual: Sequence[Mapping[str, float]] | None = None) -> dict[str, np.ndarray]:
         """Channel scores ``(len(q), len(c))`` in [0, 1] for query keys ``q`` against candidate keys ``c``."""
         w = self.policy.weights
         out: dict[str, np.ndarray] = {}
@@ -349,20 +380,37 @@ class Matcher:
         if w.lexical > 0:
             out["lexical"] = self._lexical(q, c)
         if w.mutual > 0:
-            mut = np.zeros((len(q), len(c)), dtype=np.float32)
-            for i, key in enumerate(q):
-                aa = mutual if (mutual is not None and len(q) == 1) else self._graph.adamic_adar(self._ids[key])
-                if aa:
-                    vals = np.fromiter((aa.get(self._ids[k], 0.0) for k in c), dtype=np.float32, count=len(c))
-                    mut[i] = 1.0 - np.exp(-vals)
-            out["mutual"] = mut
+            out["mutual"] = self._mutual(q, c, mutual)
+        return out
+
+    def _mutual(self, q: np.ndarray, c: np.ndarray,
+                aas: Sequence[Mapping[str, float]] | None = None) -> np.ndarray:
+        """``1 - exp(-Adamic-Adar)`` of each query against each candidate (0 without shared connections)."""
+        out = np.zeros((len(q), len(c)), dtype=np.float64)
+        pos_of = np.full(len(self._ids), -1, dtype=np.int64)
+        pos_of[c] = np.arange(len(c))
+        for i, key in enumerate(q):
+            aa = aas[i] if aas is not None else self._graph.adamic_adar(self._ids[key])
+            if not aa:
+                continue
+            ks = np.fromiter((self._key.get(x, -1) for x in aa), dtype=np.int64, count=len(aa))
+            vs = np.fromiter(aa.values(), dtype=np.float64, count=len(aa))
+            known = ks >= 0
+            p = pos_of[ks[known]]
+            hit = p >= 0
+            out[i, p[hit]] = 1.0 - np.exp(-vs[known][hit])
         return out
 
     def _lexical(self, q: np.ndarray, c: np.ndarray) -> np.ndarray:
         seek, give, topic = (self._lex.matrix(k) for k in ("seek", "give", "topic"))
-        l1 = (seek[q] @ give[c].T).toarray()
-        l2 = (give[q] @ seek[c].T).toarray()
-        l3 = (topic[q] @ topic[c].T).toarray()
+        if len(q) == 1:
+            l1 = row_dots(give[c], seek[q])[None, :]
+            l2 = row_dots(seek[c], give[q])[None, :]
+            l3 = row_dots(topic[c], topic[q])[None, :]
+        else:
+            l1 = (seek[q] @ give[c].T).toarray()
+            l2 = (give[q] @ seek[c].T).toarray()
+            l3 = (topic[q] @ topic[c].T).toarray()
         has_q = np.diff(seek.indptr)[q] > 0
         has_c = np.diff(seek.indptr)[c] > 0
         intent = np.where(has_q[:, None] & has_c[None, :], scoring.harmonic(l1, l2),
@@ -373,7 +421,7 @@ class Matcher:
         any_seek = has_q[:, None] | has_c[None, :]
         parts = any_seek.astype(np.float32) + both_topics.astype(np.float32)
         total = np.where(any_seek, intent, 0.0) + np.where(both_topics, l3, 0.0)
-        return np.where(parts > 0, total / np.maximum(parts, 1), 0.0).astype(np.float32)
+        return np.where(parts > 0, total / np.maximum(parts, 1), 0.0)
 
     def _weights(self) -> dict[str, float]:
         return self.policy.weights.model_dump()
@@ -386,11 +434,10 @@ class Matcher:
             index = self._indexes[tf]
             if len(index) == 0:
                 continue
-            parts = [self._rows[qf][k] for k in keys]
-            counts = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
+            rows, counts = self._gather_rows(qf, keys)
             if counts.sum() == 0:
                 continue
-            queries = self._indexes[qf].vectors()[np.concatenate(parts)]
+            queries = self._indexes[qf].vectors()[rows]
             # over-fetch items: one attendee may own several of the hits
             _, owners = index.search(queries, min(len(index), fetch * 2))
             start = 0
@@ -415,8 +462,12 @@ class Matcher:
 
     def recommend_all(self, ids: Sequence[str] | None = None, k: int | None = None,
                       exclude: Mapping[str, Iterable[str]] | None = None, *, progress: bool = False,
-                      chunk: int = 512) -> dict[str, list[Match]]:
-        """Lists for many attendees (default: all). Returns exactly what :meth:`recommend` returns for each."""
+                      explain: bool = True, chunk: int = 512) -> dict[str, list[Match]]:
+        """Lists for many attendees (default: all). Returns exactly what :meth:`recommend` returns for each.
+
+        ``explain=False`` leaves the item-level reasons out (the score components stay): for batch jobs that only
+        need the ranking.
+        """
         ids = self.ids() if ids is None else list(ids)
         for i in ids:
             if i not in self._attendees:
@@ -429,6 +480,8 @@ class Matcher:
         st = self._state()
         exhaustive = len(self) < self.exhaustive_below
         fetch = max(FETCH_FACTOR * k, FETCH_MIN)
+        # scoring block: candidates of SCORE_BLOCK attendees are scored together (one matrix product per facet)
+        block = max(1, min(SCORE_BLOCK, 4096 // max(1, len(st["alive_keys"])))) if exhaustive else SCORE_BLOCK
         bar = None
         if progress:
             from tqdm import tqdm
@@ -438,44 +491,71 @@ class Matcher:
             part = ids[s:s + chunk]
             keys = np.asarray([self._key[i] for i in part], dtype=np.int64)
             cand_lists = None if exhaustive else self._retrieve(keys, fetch)
-            for j, (aid, key) in enumerate(zip(part, keys, strict=True)):
-                cands = st["alive_keys"] if exhaustive else cand_lists[j]
-                out[aid] = self._rank(aid, int(key), cands, k, exclude.get(aid, ()), fetch)
+            for b in range(0, len(part), block):
+                sub = range(b, min(b + block, len(part)))
+                lists = self._rank_block([part[j] for j in sub], keys[b:b + block],
+                                         [st["alive_keys"] if exhaustive else cand_lists[j] for j in sub],
+                                         k, [exclude.get(part[j], ()) for j in sub], fetch, explain)
+                for j, matches in zip(sub, lists, strict=True):
+                    out[part[j]] = matches
             if bar is not None:
                 bar.update(len(part))
         if bar is not None:
             bar.close()
         return out
 
-    def _rank(self, aid: str, key: int, cands: np.ndarray, k: int, extra: Iterable[str],
-              fetch: int) -> list[Match]:
+    def _rank_block(self, aids: list[str], keys: np.ndarray, cand_lists: list[np.ndarray], k: int,
+                    extras: list[Iterable[str]], fetch: int, explain_: bool) -> list[list[Match]]:
+        """Rank the candidates of a few attendees at once. Every score is computed per pair, so the result for
+        one attendee does not depend on which others share its block."""
         st = self._state()
-        if st["opt_out"][key]:
-            return []
-        excluded = self._excluded_keys(aid, extra)
-        aa = self._graph.adamic_adar(aid) if self.policy.weights.mutual > 0 else {}
-        if aa and len(cands) < len(st["alive_keys"]):
-            top = sorted(aa.items(), key=lambda kv: (-kv[1], kv[0]))[:fetch]
-            extra_keys = [self._key[i] for i, _ in top if i in self._key]
-            if extra_keys:
-                cands = np.union1d(cands, np.asarray(extra_keys, dtype=np.int64))
-        cands = cands[self._allowed(key, cands, excluded)]
-        if cands.size == 0:
-            return []
-        q = np.asarray([key], dtype=np.int64)
-        comps = self._components(q, cands, aa)
-        public = {name: v[0] for name, v in comps.items() if not name.startswith("_")}
-        score = scoring.combine(public, self._weights())
-        order = np.lexsort((st["id_rank"][cands], -np.round(score, 6)))
-        top = order[: min(len(order), max(3 * k, k + 10))]
-        if self.policy.diversity > 0 and len(top) > 1:
-            prof = self._profiles(cands[top])
-            picked = diversity.rerank(score[top], prof, k, self.policy.diversity)
-            chosen = top[picked]
-        else:
-            chosen = top[:k]
-        return [explain.build(self, key, int(cands[i]), float(score[i]),
-                              {name: float(v[0][i]) for name, v in comps.items()}) for i in chosen]
+        use_mutual = self.policy.weights.mutual > 0
+        kept: list[np.ndarray] = []
+        aas: list[dict[str, float]] = []
+        for aid, key, cands, extra in zip(aids, keys, cand_lists, extras, strict=True):
+            aa = self._graph.adamic_adar(aid) if use_mutual else {}
+            aas.append(aa)
+            if st["opt_out"][key]:
+                kept.append(np.zeros(0, np.int64))
+                continue
+            if aa and len(cands) < len(st["alive_keys"]):
+                top = sorted(aa.items(), key=lambda kv: (-kv[1], kv[0]))[:fetch]
+                extra_keys = [self._key[i] for i, _ in top if i in self._key]
+                if extra_keys:
+                    cands = np.union1d(cands, np.asarray(extra_keys, dtype=np.int64))
+            kept.append(cands[self._allowed(int(key), cands, self._excluded_keys(aid, extra))])
+        nonempty = [c for c in kept if c.size]
+        if not nonempty:
+            return [[] for _ in aids]
+        union = np.unique(np.concatenate(nonempty))
+        comps = self._components(keys, union, aas)
+        public = {name: v for name, v in comps.items() if not name.startswith("_")}
+        total = scoring.combine(public, self._weights())
+        m_top = max(3 * k, k + 10)
+        picks: list[tuple[np.ndarray, np.ndarray]] = []  # per attendee: (positions in union, scores), top M
+        for i, cands in enumerate(kept):
+            if not cands.size:
+                picks.append((np.zeros(0, np.int64), np.zeros(0, np.float32)))
+                continue
+            pos = np.searchsorted(union, cands)
+            score = total[i, pos]
+            order = np.lexsort((st["id_rank"][cands], -np.round(score, 6)))[:m_top]
+            picks.append((pos[order], score[order]))
+        chosen = diversity.rerank_block([p[1] for p in picks], [union[p[0]] for p in picks], k,
+                                        self.policy.diversity, self._profiles)
+        out = []
+        for i, (key, (pos, _), sel) in enumerate(zip(keys, picks, chosen, strict=True)):
+            matches = []
+            for j in sel:
+                u = int(pos[j])
+                comp = {name: float(v[i, u]) for name, v in comps.items()}
+                c = int(union[u])
+                if explain_:
+                    matches.append(explain.build(self, int(key), c, float(total[i, u]), comp))
+                else:
+                    matches.append(explain.bare(self, c, float(total[i, u]), comp))
+            out.append(matches)
+        return out
 
     def _profiles(self, keys: np.ndarray) -> np.ndarray:
         """One unit vector per attendee: the normalised mean of all its item vectors (for diversity)."""
@@ -583,6 +663,6 @@ class Matcher:
             m._meta["company"][key] = m._code("company", a.company)
             m._meta["role"][key] = m._code("role", a.role)
             m._graph.set(a.id, a.connections)
-            m._blocked[a.id] = set(a.blocked)
+            m._set_blocked(a.id, a.blocked)
         m._lex.set_many([m._key[a.id] for a in ef.attendees], [lexical_docs(a) for a in ef.attendees])
         return m

@@ -63,6 +63,16 @@ def _summary(name: str, r: Reasons) -> str:
     return " ".join(parts)
 
 
+def _components(components: dict[str, float]) -> dict[str, float]:
+    names = {"_q_to_c": "a_to_b", "_c_to_q": "b_to_a"}
+    return {names.get(k, k): round(v, 4) for k, v in components.items() if not np.isnan(v)}
+
+
+def bare(m: Matcher, c: int, score: float, components: dict[str, float]) -> Match:
+    """A match with its score components only (no item-level reasons): for batch jobs that need the ranking."""
+    return Match(id=m._ids[c], score=round(score, 6), reasons=Reasons(components=_components(components)))
+
+
 def build(m: Matcher, q: int, c: int, score: float, components: dict[str, float]) -> Match:
     """The :class:`~models.Match` of candidate key ``c`` in query key ``q``'s list."""
     a, b = m._attendees[m._ids[q]], m._attendees[m._ids[c]]
@@ -83,9 +93,7 @@ def build(m: Matcher, q: int, c: int, score: float, components: dict[str, float]
         da, db = lexical_docs(a), lexical_docs(b)
         terms = m._lex.shared_terms(" ".join(da.values()), " ".join(db.values()))
     mutual = m._graph.mutual(a.id, b.id) if components.get("mutual", 0.0) > 0 else []
-    comps = {k.lstrip("_"): round(v, 4) for k, v in components.items() if not np.isnan(v)}
-    comps = {("a_to_b" if k == "q_to_c" else "b_to_a" if k == "c_to_q" else k): v for k, v in comps.items()}
     reasons = Reasons(they_offer_what_you_seek=they, you_offer_what_they_seek=you, shared_interests=shared,
-                      shared_terms=terms, mutual_connections=mutual, components=comps)
+                      shared_terms=terms, mutual_connections=mutual, components=_components(components))
     reasons.summary = _summary(b.name or b.id, reasons)
     return Match(id=b.id, score=round(score, 6), reasons=reasons)

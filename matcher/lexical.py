@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.utils import murmurhash3_32
 
-N_FEATURES = 2**20
+N_FEATURES = 2**18
 DOC_KINDS = ("seek", "give", "topic")
 
 
@@ -78,7 +79,7 @@ class LexicalIndex:
 
     def idf(self, columns: np.ndarray | None = None) -> np.ndarray:
         df = self._df if columns is None else self._df[columns]
-        return (np.log((1.0 + self._n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
+        return np.log((1.0 + self._n_docs) / (1.0 + df)) + 1.0
 
     def matrix(self, kind: str) -> sp.csr_matrix:
         """``(n_keys, N_FEATURES)`` L2-normalised TF-IDF rows (zero rows for unknown or removed keys)."""
@@ -89,11 +90,11 @@ class LexicalIndex:
             empty = sp.csr_matrix((1, N_FEATURES), dtype=np.float32)
             m = sp.vstack([r if r is not None else empty for r in rows], format="csr") if rows else \
                 sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
-            m = m.astype(np.float32)
+            m = m.astype(np.float64)  # float64: a pair's value must not depend on the product's shape
             m.data = (1.0 + np.log(m.data)) * self.idf(m.indices)
             norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
             norms[norms == 0] = 1.0
-            m = sp.diags((1.0 / norms).astype(np.float32)) @ m
+            m = sp.diags(1.0 / norms) @ m
             self._cache[kind] = m.tocsr()
         return self._cache[kind]
 
@@ -103,7 +104,27 @@ class LexicalIndex:
         if not common:
             return []
         terms = sorted(common)
-        cols = self._vectorizer.transform(terms).tocsr().indices
-        weights = self.idf(np.asarray(cols))
+        # the same column HashingVectorizer gives a term (abs of signed murmurhash3, modulo n_features)
+        cols = np.fromiter((abs(murmurhash3_32(t, seed=0)) % N_FEATURES for t in terms), dtype=np.int64,
+                           count=len(terms))
+        weights = self.idf(cols)
         order = sorted(range(len(terms)), key=lambda i: (-weights[i], terms[i]))
         return [terms[i] for i in order[:limit]]
+
+
+def row_dots(rows: sp.csr_matrix, query: sp.csr_matrix) -> np.ndarray:
+    """Dot product of each row of ``rows`` with the single-row ``query``, without any O(n_features) transpose.
+
+    >>> a = sp.csr_matrix(np.array([[1, 0, 2], [0, 1, 0]], dtype=np.float32))
+    >>> row_dots(a, sp.csr_matrix(np.array([[1, 1, 1]], dtype=np.float32))).tolist()
+    [3.0, 1.0]
+    """
+    n = rows.shape[0]
+    if query.nnz == 0 or n == 0 or rows.nnz == 0:
+        return np.zeros(n, dtype=np.float64)
+    order = np.argsort(query.indices)
+    qi, qd = query.indices[order], query.data[order]
+    pos = np.minimum(np.searchsorted(qi, rows.indices), len(qi) - 1)
+    vals = np.where(qi[pos] == rows.indices, rows.data * qd[pos], 0.0)
+    row_ids = np.repeat(np.arange(n), np.diff(rows.indptr))
+    return np.bincount(row_ids, weights=vals, minlength=n)

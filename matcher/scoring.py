@@ -48,7 +48,7 @@ def _segment_reduce_max(m: np.ndarray, counts: np.ndarray, axis: int) -> np.ndar
     """Max over segments along ``axis``; empty segments give NaN."""
     out_shape = list(m.shape)
     out_shape[axis] = len(counts)
-    out = np.full(out_shape, np.nan, dtype=np.float32)
+    out = np.full(out_shape, np.nan, dtype=np.float64)
     nonempty = counts > 0
     if nonempty.any() and m.shape[axis] > 0:
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[nonempty]
@@ -64,7 +64,7 @@ def _segment_pool_rows(m: np.ndarray, counts: np.ndarray, temperature: float) ->
 
     Rows that are NaN (no match possible) are ignored within their segment.
     """
-    out = np.full((len(counts), m.shape[1]), np.nan, dtype=np.float32)
+    out = np.full((len(counts), m.shape[1]), np.nan, dtype=np.float64)
     nonempty = counts > 0
     if not nonempty.any() or m.shape[1] == 0:
         return out
@@ -80,10 +80,15 @@ def _segment_pool_rows(m: np.ndarray, counts: np.ndarray, temperature: float) ->
     return out
 
 
+def _sims(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosines of unit rows, computed in float64 so that a pair's value does not depend on the shape of the
+    matrix product it is part of (one attendee or a block: same scores to the last printed digit)."""
+    return a.astype(np.float64) @ b.astype(np.float64).T
+
+
 def best_item_matches(left: Segments, right: Segments) -> np.ndarray:
     """For each left item and each right owner: the best cosine among that owner's items. ``(n_left_items, R)``."""
-    sims = left.vectors @ right.vectors.T
-    return _segment_reduce_max(sims, right.counts, axis=1)
+    return _segment_reduce_max(_sims(left.vectors, right.vectors), right.counts, axis=1)
 
 
 def directional(seek: Segments, give: Segments, temperature: float = POOL_TEMPERATURE) -> np.ndarray:
@@ -116,18 +121,18 @@ def reciprocal(q_to_c: np.ndarray, c_to_q: np.ndarray, one_sided: float = ONE_SI
     both = ~np.isnan(q_to_c) & ~np.isnan(c_to_q)
     hm = harmonic(np.nan_to_num(q_to_c), np.nan_to_num(c_to_q))
     single = one_sided * np.clip(np.fmax(np.nan_to_num(q_to_c, nan=-1), np.nan_to_num(c_to_q, nan=-1)), 0, 1)
-    return np.where(both, hm, single).astype(np.float32)
+    return np.where(both, hm, single)
 
 
 def interests(q: Segments, c: Segments, temperature: float = POOL_TEMPERATURE) -> np.ndarray:
     """Shared interests: mean of the two pooled directions, clipped to [0, 1]; 0 when either has none."""
     if q.vectors.shape[0] == 0 or c.vectors.shape[0] == 0:
-        return np.zeros((len(q.counts), len(c.counts)), np.float32)
-    sims = q.vectors @ c.vectors.T
+        return np.zeros((len(q.counts), len(c.counts)), np.float64)
+    sims = _sims(q.vectors, c.vectors)
     q_side = _segment_pool_rows(_segment_reduce_max(sims, c.counts, axis=1), q.counts, temperature)
     c_side = _segment_pool_rows(_segment_reduce_max(sims.T, q.counts, axis=1), c.counts, temperature).T
     out = 0.5 * (q_side + c_side)
-    return np.clip(np.nan_to_num(out, nan=0.0), 0.0, 1.0).astype(np.float32)
+    return np.clip(np.nan_to_num(out, nan=0.0), 0.0, 1.0)
 
 
 def combine(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
@@ -140,4 +145,4 @@ def combine(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.
         w = weights.get(name, 0.0) / total
         if w:
             out = values * w if out is None else out + values * w
-    return out.astype(np.float32)
+    return out
