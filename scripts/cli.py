@@ -23,6 +23,9 @@ from scripts.recommend import demo, recommend  # noqa: E402
 main.add_command(recommend)
 main.add_command(demo)
 # Further commands register here (one line each).
+from scripts.synthetic import generate  # noqa: E402
+
+main.add_command(generate)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

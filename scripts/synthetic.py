@@ -98,7 +98,7 @@ STAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 FOUNDER_GOALS = (
     "{stage} funding for our {sector} startup",
     "raising a {stage} round for our {sector} company",
-    "meet investors who back {sector} at {stage}",
+    "meet investors who back {sector} at the {stage} stage",
     "{stage} investors interested in {sector}",
     "find a lead investor for our {stage} round",
     "investment for a {sector} startup ({stage} round)",
@@ -117,7 +117,7 @@ INVESTOR_GOALS = (
     "deal flow in {sector}",
     "meet {sector} startups raising {stage} rounds",
     "founders building {sector} companies",
-    "{sector} startups at {istage}",
+    "{sector} startups at the {stage} stage",
     "ambitious teams in {sector} looking for {stage} capital",
 )
 INVESTOR_OFFERS = (
@@ -165,7 +165,7 @@ HIRING_GOALS = (
 HIRING_OFFERS = (
     "open {stack} engineering roles",
     "remote-friendly {stack} jobs",
-    "a {stack} team that is hiring now",
+    "our {stack} team is hiring now",
     "interviews for {stack} positions this month",
     "visa sponsorship and relocation support",
 )
@@ -177,7 +177,7 @@ SEEKER_GOALS = (
     "{stack} engineering positions",
 )
 SEEKER_OFFERS = (
-    "{years} years of {stack} experience",
+    "{years} years of experience with {stack}",
     "shipped {stack} in production at scale",
     "open-source contributions in {stack}",
     "available to start next month",
@@ -458,6 +458,10 @@ class _Names:
         self.rng = rng
         self.used: set[str] = set()
 
+    def flavour(self) -> str:
+        """A plausible former employer for a bio (not registered: nobody at the event works there)."""
+        return f"{self.rng.choice(ROOTS)}{self.rng.choice(EMPLOYER_SUFFIX)}"
+
     def make(self, kind: str) -> str:
         rng = self.rng
         for attempt in range(50):
@@ -631,10 +635,20 @@ def _fill(templates: tuple[str, ...], k: int, rng: random.Random, **slots: Any) 
     """``k`` distinct templates, each filled with a fresh random choice for every slot."""
     out = []
     for t in rng.sample(templates, min(k, len(templates))):
-        values = {s: (rng.choice(v) if isinstance(v, tuple) else v) for s, v in slots.items()}
+        values = {s: (rng.choice(v) if isinstance(v, tuple) else v) for s, v in slots.items() if s in _slots(t)}
         text = t.format(**values)
         out.append(text[0].upper() + text[1:] if rng.random() < 0.3 else text)
     return out
+
+
+_SLOTS: dict[str, frozenset[str]] = {}
+
+
+def _slots(template: str) -> frozenset[str]:
+    found = _SLOTS.get(template)
+    if found is None:
+        found = _SLOTS[template] = frozenset(re.findall(r"{(\w+)}", template))
+    return found
 
 
 def _items(rng: random.Random) -> int:
@@ -674,7 +688,7 @@ def _write_text(p: _Person, specs: list[tuple[str, str, str]], rng: random.Rando
             a["offers"] = _fill(FOUNDER_OFFERS, _items(rng), rng, product=product, sector=sphr)
             a["bio"] = rng.choice((
                 f"{title} of {p.company}. We are building {product}{where}.",
-                f"Building {product} at {p.company}{where}. Previously an engineer at {names.make('employer')}.",
+                f"Building {product} at {p.company}{where}. Previously an engineer at {names.flavour()}.",
                 f"Second-time founder. At {p.company} we make {product}; raising our {rng.choice(fstage)} round.",
             ))
             a["interests"] = [rng.choice(sphr), "startups"]
@@ -686,8 +700,8 @@ def _write_text(p: _Person, specs: list[tuple[str, str, str]], rng: random.Rando
                                 ticket=TICKETS[stage])
             a["bio"] = rng.choice((
                 f"{title} at {p.company}, investing in {rng.choice(istage)} {rng.choice(sphr)}{where}.",
-                f"I back {rng.choice(sphr)} founders at {rng.choice(istage)}. Former operator, now at {p.company}.",
-                f"{p.company} invests in {rng.choice(sphr)} companies from {rng.choice(istage)} onwards{where}.",
+                f"I back {rng.choice(istage)} {rng.choice(sphr)} founders. Former operator, now at {p.company}.",
+                f"{p.company} invests in {rng.choice(sphr)} companies at the {rng.choice(fstage)} stage{where}.",
             ))
             a["interests"] = [rng.choice(sphr), "venture capital"]
     elif kind == "hiring":
@@ -712,9 +726,9 @@ def _write_text(p: _Person, specs: list[tuple[str, str, str]], rng: random.Rando
             a["goals"] = _fill(SEEKER_GOALS, _items(rng), rng, stack=sphr)
             a["offers"] = _fill(SEEKER_OFFERS, _items(rng), rng, stack=sphr, years=years)
             a["bio"] = rng.choice((
-                f"{title} with {years} years of {rng.choice(sphr)}. Open to new opportunities{where}.",
+                f"{title} with {years} years of experience in {rng.choice(sphr)}. Open to new opportunities{where}.",
                 f"{title}{' at ' + p.company if p.company else ''}; I love {rng.choice(sphr)}.",
-                f"Previously {title} at {names.make('employer')}. Looking for my next challenge{where}.",
+                f"Previously {title} at {names.flavour()}. Looking for my next challenge{where}.",
             ))
             a["interests"] = [rng.choice(sphr), rng.choice(GENERAL_INTERESTS)]
     elif kind == "mentoring":
