@@ -1,0 +1,106 @@
+"""One in-memory :class:`~matcher.Matcher` per event per process, kept current from the database.
+
+A matcher is built lazily the first time an event is asked for (vectors come from the embedding table, so
+nothing already encoded is encoded again). Before each use the worker compares the event's change sequence in
+the database with the one its matcher reflects and replays only the attendees changed since (the change log),
+so a write made through any worker or machine is visible to the next request everywhere.
+
+>>> from matcher import HashingEncoder
+>>> from service.storage import Store
+>>> store = Store("sqlite://"); store.create_all()
+>>> reg = EngineRegistry(store, lambda: HashingEncoder(dim=16))
+>>> reg.encoder.model_id
+'hashing-16'
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from matcher import CachedEncoder, Matcher
+from matcher.encoder import TextEncoder
+from service.storage import DbEmbeddingCache, EventRow, Store, attendee_hash
+
+
+@dataclass
+class _Entry:
+    matcher: Matcher
+    seq: int
+    hashes: dict[str, str] = field(default_factory=dict)  # id_hash -> attendee id
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+class EngineRegistry:
+    """Per-process cache of matchers keyed by the event's surrogate key.
+
+    ``encoder_factory`` builds the text encoder on first use (the real model loads once per process).
+    """
+
+    def __init__(self, store: Store, encoder_factory: Callable[[], TextEncoder], **matcher_kwargs):
+        self.store = store
+        self.encoder_factory = encoder_factory
+        self.matcher_kwargs = matcher_kwargs
+        self._encoder: CachedEncoder | None = None
+        self._entries: dict[int, _Entry] = {}
+        self._lock = threading.RLock()
+        self.full_loads_ = 0
+        self.incremental_syncs_ = 0
+
+    @property
+    def encoder(self) -> CachedEncoder:
+        """The process's encoder, caching vectors in the database."""
+        if self._encoder is None:
+            with self._lock:
+                if self._encoder is None:
+                    self._encoder = CachedEncoder(self.encoder_factory(), DbEmbeddingCache(self.store))
+        return self._encoder
+
+    def loaded(self) -> dict[int, Matcher]:
+        """Matchers held by this process, by event key."""
+        return {pk: e.matcher for pk, e in list(self._entries.items())}
+
+    def drop(self, event_pk: int) -> None:
+        self._entries.pop(event_pk, None)
+
+    def use(self, row: EventRow) -> _Entry:
+        """The entry of ``row``'s event, synced to at least ``row.seq``. Hold ``entry.lock`` while using it."""
+        with self._lock:
+            entry = self._entries.get(row.pk)
+            if entry is None:
+                entry = self._load(row)
+                self._entries[row.pk] = entry
+                return entry
+        with entry.lock:
+            if entry.seq < row.log_floor:
+                fresh = self._load(row)
+                with self._lock:
+                    self._entries[row.pk] = fresh
+                return fresh
+            if entry.seq < row.seq:
+                self._sync(entry, row)
+            if entry.matcher.event != row.event:
+                entry.matcher.set_event(row.event)
+        return entry
+
+    def _load(self, row: EventRow) -> _Entry:
+        people = self.store.all_attendees(row.pk)
+        m = Matcher(row.event, self.encoder, **self.matcher_kwargs)
+        m.upsert(people)
+        self.full_loads_ += 1
+        return _Entry(m, row.seq, {attendee_hash(row.pk, a.id): a.id for a in people})
+
+    def _sync(self, entry: _Entry, row: EventRow) -> None:
+        changed = self.store.changes_since(row.pk, entry.seq, row.seq)
+        current = self.store.attendees_by_hash(row.pk, changed)
+        m = entry.matcher
+        for h in changed - current.keys():
+            aid = entry.hashes.pop(h, None)
+            if aid is not None and aid in m:
+                m.remove(aid)
+        if current:
+            m.upsert(current.values())
+            entry.hashes.update((h, a.id) for h, a in current.items())
+        entry.seq = row.seq
+        self.incremental_syncs_ += 1

@@ -1,0 +1,128 @@
+"""Request and response bodies of the API that are not domain models (those live in ``models/``).
+
+The OpenAPI document is generated from these classes and the domain models (:mod:`service.openapi`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
+
+from models import Attendee, Feedback, Match, MatchPolicy
+
+
+class EventUpdate(BaseModel):
+    """A change to an event: any of its name and policy (the policy is replaced whole)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: StrictStr | None = Field(None, max_length=300)
+    policy: MatchPolicy | None = None
+
+
+class EventOut(BaseModel):
+    """An event as the API returns it."""
+
+    id: str
+    name: str
+    policy: MatchPolicy
+    attendee_count: int
+    version: int = Field(description="The event's change sequence: grows with every write to the event.")
+    created_at: str
+    updated_at: str
+
+
+class EventList(BaseModel):
+    events: list[EventOut]
+
+
+class AttendeeBatch(BaseModel):
+    """Attendees to insert or replace, by id (idempotent). Ids must be unique within the batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attendees: list[Attendee]
+
+    @model_validator(mode="after")
+    def _unique(self) -> AttendeeBatch:
+        seen: dict[str, int] = {}
+        for i, a in enumerate(self.attendees):
+            if a.id in seen:
+                raise ValueError(f"attendees[{i}].id: duplicate id {a.id!r} (first at attendees[{seen[a.id]}])")
+            seen[a.id] = i
+        return self
+
+
+class UpsertResult(BaseModel):
+    upserted: int
+    created: int
+    updated: int
+    version: int
+
+
+class AttendeePatch(BaseModel):
+    """Any subset of an attendee's fields except ``id``; lists and ``metadata`` are replaced whole."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    title: str | None = None
+    company: str | None = None
+    bio: str | None = None
+    role: str | None = None
+    interests: list[str] | None = None
+    goals: list[str] | None = None
+    offers: list[str] | None = None
+    connections: list[str] | None = None
+    blocked: list[str] | None = None
+    opt_out: bool | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class AttendeeList(BaseModel):
+    attendees: list[str] = Field(description="Attendee ids, sorted.")
+    total: int
+    limit: int
+    offset: int
+
+
+class MatchList(BaseModel):
+    """A page of the ranked, explained list of people ``attendee`` should meet."""
+
+    event: str
+    attendee: str
+    limit: int
+    offset: int
+    matches: list[Match]
+
+
+class FeedbackResult(BaseModel):
+    recorded: bool = Field(description="False when the same feedback was already recorded.")
+    feedback: Feedback
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorInfo(BaseModel):
+    status: int
+    code: str = Field(description="Stable machine-readable code, e.g. not_found, validation_error.")
+    message: str
+    details: list[ErrorDetail]
+
+
+class ErrorBody(BaseModel):
+    """The shape of every 4xx and 5xx answer."""
+
+    error: ErrorInfo
+
+
+class Health(BaseModel):
+    status: str
+
+
+class FeedbackList(BaseModel):
+    feedback: list[Feedback]
