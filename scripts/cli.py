@@ -26,6 +26,10 @@ main.add_command(demo)
 from scripts.synthetic import generate  # noqa: E402
 
 main.add_command(generate)
+from scripts.serve import keys, serve  # noqa: E402
+
+main.add_command(serve)
+main.add_command(keys)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -12,10 +12,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import ValidationError
 
-from matcher.profile import FACETS, facet_items
 from models import Attendee, Event, Feedback, from_pydantic
 from service.auth import require_key
 from service.errors import ApiError, validation_error
+from service.ingest import ingest as store_ingest
 from service.schemas import AttendeeBatch, EventUpdate
 from service.storage import Conflict, EventRow
 
@@ -118,10 +118,7 @@ def created(body: Any, location: str) -> Response:
 def ingest(row: EventRow, batch: list[Attendee]) -> tuple[int, int]:
     """Encode the batch's texts (stored in the embedding table) and write the attendees, all or nothing."""
     sv = services()
-    texts = list(dict.fromkeys(x for a in batch for it in (facet_items(a),) for f in FACETS for x in it[f]))
-    if texts:
-        sv.registry.encoder.encode(texts)
-    return sv.store.upsert_attendees(row.pk, batch)
+    return store_ingest(sv.store, sv.registry.encoder, row.pk, batch)
 
 
 # --------------------------------------------------------------------------------------------------- events

@@ -1,0 +1,248 @@
+"""``matchmaker serve`` (gunicorn) and ``matchmaker keys create/revoke/list``.
+
+``matchmaker serve --demo`` creates the SQLite database, a ``demo`` tenant with a fresh key, loads the bundled
+sample event, starts the server on 127.0.0.1 and prints a working curl command.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+SAMPLE_EVENT = Path(__file__).parent / "data" / "sample_event.json"
+DEMO_TENANT = "demo"
+
+#: Used by ``--demo`` until the bundled sample event exists.
+FALLBACK_EVENT: dict[str, Any] = {
+    "event": {"id": "demo-summit", "name": "Demo Summit"},
+    "attendees": [
+        {"id": "ana", "name": "Ana Ruiz", "role": "founder", "title": "CEO", "company": "PayFlow",
+         "goals": ["seed funding for our B2B fintech startup", "a senior backend engineer"],
+         "offers": ["payments API integration advice"], "interests": ["fintech", "open banking"]},
+        {"id": "ben", "name": "Ben Okafor", "role": "investor", "title": "Partner", "company": "Northwind Ventures",
+         "goals": ["seed-stage fintech founders"], "offers": ["seed investment in fintech and B2B SaaS"],
+         "interests": ["fintech", "venture capital"]},
+        {"id": "chen", "name": "Chen Li", "role": "engineer", "title": "Staff Engineer", "company": "Globex",
+         "goals": ["a new role at an early-stage startup"], "offers": ["backend engineering in Go and Rust"],
+         "interests": ["distributed systems", "fintech"]},
+        {"id": "dana", "name": "Dana Kim", "role": "recruiter", "title": "Talent Partner", "company": "Initech",
+         "goals": ["senior Rust engineers"], "offers": ["open engineering roles"], "interests": ["hiring"]},
+        {"id": "eli", "name": "Eli Novak", "role": "founder", "title": "CTO", "company": "GreenGrid",
+         "goals": ["climate tech investors", "pilot customers among utilities"],
+         "offers": ["energy storage expertise"], "interests": ["climate tech", "energy"]},
+        {"id": "fay", "name": "Fay Adeyemi", "role": "investor", "title": "Principal", "company": "Terra Capital",
+         "goals": ["climate tech startups raising seed"], "offers": ["seed funding for climate tech"],
+         "interests": ["climate tech", "venture capital"]},
+        {"id": "gus", "name": "Gus Moreau", "role": "mentor", "title": "Advisor", "company": "",
+         "goals": ["first-time founders to mentor"], "offers": ["mentoring on fundraising and pitch decks"],
+         "interests": ["startups", "fundraising"]},
+        {"id": "hana", "name": "Hana Sato", "role": "product manager", "title": "PM", "company": "Umbrella",
+         "goals": ["feedback on our onboarding UX"], "offers": ["product discovery workshops"],
+         "interests": ["product management", "UX"]},
+    ],
+}
+
+
+def _database_option(f):
+    return click.option("--database", "database_url", default=None, metavar="URL", envvar="MATCHMAKER_DATABASE_URL",
+                        help="SQLAlchemy URL (default: $DATABASE_URL or sqlite:///var/matchmaker.sqlite).")(f)
+
+
+def _store(database_url: str | None):
+    from service.storage import Store
+
+    try:
+        store = Store(database_url)
+        store.create_all()
+    except Exception as exc:  # bad URL, server down, no permission: all say "cannot use this database"
+        raise click.ClickException(f"cannot open database {database_url or '(default)'}: "
+                                   f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+    return store
+
+
+# ------------------------------------------------------------------------------------------------------ keys
+@click.group()
+def keys() -> None:
+    """Create, list and revoke API keys (one tenant per key; only hashes are stored)."""
+
+
+@keys.command("create")
+@click.argument("tenant")
+@click.option("--label", default="", help="A note to recognise the key by (e.g. the platform's name).")
+@_database_option
+def keys_create(tenant: str, label: str, database_url: str | None) -> None:
+    """Create a key for TENANT (created if new) and print it: it is shown once, only its hash is stored."""
+    tenant = tenant.strip()
+    if not tenant or len(tenant) > 200:
+        raise click.UsageError("TENANT must be 1 to 200 characters")
+    key = _store(database_url).create_key(tenant, label)
+    click.echo(key)
+
+
+@keys.command("revoke")
+@click.argument("key_or_prefix")
+@_database_option
+def keys_revoke(key_or_prefix: str, database_url: str | None) -> None:
+    """Revoke a key, given whole or by the prefix 'keys list' shows."""
+    n = _store(database_url).revoke_key(key_or_prefix.strip())
+    if n == 0:
+        raise click.ClickException(f"no live key matches {key_or_prefix!r} (see 'matchmaker keys list')")
+    click.echo(f"revoked {n} key{'s' if n > 1 else ''}")
+
+
+@keys.command("list")
+@_database_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def keys_list(database_url: str | None, as_json: bool) -> None:
+    """List keys: prefix, tenant, label, created, revoked."""
+    rows = _store(database_url).list_keys()
+    if as_json:
+        click.echo(json.dumps(rows, default=str, indent=2))
+        return
+    if not rows:
+        click.echo("no keys; create one with 'matchmaker keys create TENANT'")
+    for r in rows:
+        state = f"revoked {r['revoked_at']:%Y-%m-%d %H:%M}" if r["revoked_at"] else "live"
+        click.echo(f"{r['prefix']}…  {r['tenant']:<20} {state:<24} {r['label']}")
+
+
+# ----------------------------------------------------------------------------------------------------- serve
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _demo_event():
+    from models import parse_event
+    from scripts.recommend import read_event_or_fail
+
+    if SAMPLE_EVENT.exists():
+        return read_event_or_fail(str(SAMPLE_EVENT)), str(SAMPLE_EVENT.name)
+    return parse_event(FALLBACK_EVENT), "a small built-in event (scripts/data/sample_event.json not found)"
+
+
+def _demo_load(database_url: str, config: dict[str, Any]) -> None:
+    """Runs in a spawned child: loads the sample event, encoding with the configured encoder.
+
+    A child keeps torch out of the gunicorn master, so workers fork from a process that never started
+    torch's thread pools.
+    """
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # this short-lived child must leave no metric files
+    from matcher import CachedEncoder
+    from service.app import encoder_factory
+    from service.ingest import load_event_file
+    from service.storage import DbEmbeddingCache, Store
+
+    store = Store(database_url)
+    ef, _ = _demo_event()
+    enc = CachedEncoder(encoder_factory(config)(), DbEmbeddingCache(store))
+    load_event_file(store, enc, DEMO_TENANT, ef)
+
+
+def _setup_demo(database_url: str, config: dict[str, Any]) -> tuple[str, Any, str]:
+    import multiprocessing
+
+    store = _store(database_url)
+    ef, source = _demo_event()
+    click.echo(f"Loading the demo event {ef.event.id!r} ({len(ef.attendees)} attendees) from {source} ...")
+    proc = multiprocessing.get_context("spawn").Process(target=_demo_load, args=(database_url, config))
+    proc.start()
+    proc.join()
+    if proc.exitcode != 0:
+        raise click.ClickException("loading the demo event failed (see the error above)")
+    key = store.create_key(DEMO_TENANT, label="demo")
+    return key, ef, source
+
+
+class _Gunicorn:
+    """gunicorn's BaseApplication, built lazily so importing this module stays cheap."""
+
+    @staticmethod
+    def run(options: dict[str, Any], app_config: dict[str, Any]) -> None:
+        from gunicorn.app.base import BaseApplication
+
+        class App(BaseApplication):
+            def load_config(self):
+                for k, v in options.items():
+                    self.cfg.set(k, v)
+
+            def load(self):
+                from service import create_app
+
+                return create_app(app_config)
+
+        App().run()
+
+
+def _child_exit(server, worker) -> None:  # pragma: no cover - runs in the gunicorn master
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def _post_worker_init(worker) -> None:  # pragma: no cover - runs in gunicorn workers
+    """Load the encoder as the worker starts, so the first request does not wait for the model."""
+    try:
+        _ = worker.wsgi.extensions["matchmaker"].registry.encoder.model_id
+    except Exception:  # a broken model shows up, with its message, on the first request that needs it
+        pass
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="gunicorn worker processes (each holds its own in-memory matchers).")
+@_database_option
+@click.option("--encoder", type=click.Choice(["model", "hashing"]), default=None,
+              help="model: all-MiniLM-L6-v2 (default); hashing: the fast stand-in (tests, load tests).")
+@click.option("--timeout", default=120, show_default=True, type=click.IntRange(10, 3600),
+              help="gunicorn worker timeout, seconds (a first request may load the model).")
+@click.option("--demo", is_flag=True,
+              help="Create the database, a demo tenant and key, load the sample event, print a curl example.")
+def serve(host: str, port: int, workers: int, database_url: str | None, encoder: str | None, timeout: int,
+          demo: bool) -> None:
+    """Run the HTTP API with gunicorn."""
+    # multiprocess metrics: must be set before prometheus_client is first imported (by the service package)
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="matchmaker-prom-")
+    from service.storage import default_url, normalize_url
+
+    database_url = normalize_url(database_url or default_url())
+    app_config: dict[str, Any] = {"DATABASE_URL": database_url, "CREATE_TABLES": False}
+    if encoder:
+        app_config["ENCODER"] = encoder
+    if not _port_free(host, port):
+        raise click.UsageError(f"{host}:{port} is in use; pass another --port")
+    from service.app import default_config
+
+    full = default_config() | app_config
+    if full["ENCODER"] not in ("model", "hashing"):
+        raise click.UsageError(f"MATCHMAKER_ENCODER must be model or hashing; got {full['ENCODER']!r}")
+    _store(database_url)  # create tables once, before any worker
+    if demo:
+        key, ef, _ = _setup_demo(database_url, full)
+        first = ef.attendees[0].id if ef.attendees else "ATTENDEE"
+        base = f"http://{host}:{port}"
+        click.echo("")
+        click.echo(f"Demo tenant key (shown once): {key}")
+        click.echo("Try:")
+        click.echo(f"  curl -s -H 'Authorization: Bearer {key}' "
+                   f"'{base}/v1/events/{ef.event.id}/attendees/{first}/matches?limit=3'")
+        click.echo(f"API docs: {base}/docs   OpenAPI: {base}/v1/openapi.json   metrics: {base}/metrics")
+        click.echo("")
+    options = {"bind": f"{host}:{port}", "workers": workers, "timeout": timeout, "graceful_timeout": 10,
+               "child_exit": _child_exit, "post_worker_init": _post_worker_init, "accesslog": None,
+               "errorlog": "-", "loglevel": "info", "proc_name": "matchmaker"}
+    _Gunicorn.run(options, app_config)

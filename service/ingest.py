@@ -1,0 +1,38 @@
+"""Writing attendees: encode their texts (stored in the embedding table), then write them all or nothing.
+
+Shared by the API and ``matchmaker serve --demo``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from matcher import CachedEncoder
+from matcher.profile import FACETS, facet_items
+from models import Attendee, EventFile
+from service.storage import Conflict, Store
+
+
+def ingest(store: Store, encoder: CachedEncoder, event_pk: int, batch: Sequence[Attendee]) -> tuple[int, int]:
+    """Encode what is new, then upsert. Returns ``(created, updated)``.
+
+    Vectors are stored before the attendee rows, so any worker that sees the rows finds their vectors.
+    """
+    texts = list(dict.fromkeys(x for a in batch for it in (facet_items(a),) for f in FACETS for x in it[f]))
+    if texts:
+        encoder.encode(texts)
+    return store.upsert_attendees(event_pk, batch)
+
+
+def load_event_file(store: Store, encoder: CachedEncoder, tenant: str, ef: EventFile,
+                    chunk: int = 1000) -> tuple[int, int]:
+    """Create (or update) ``ef``'s event for ``tenant`` and upsert its attendees. Returns ``(event_pk, n)``."""
+    tid = store.tenant_id(tenant, create=True)
+    try:
+        row = store.create_event(tid, ef.event)
+    except Conflict:
+        row = store.get_event(tid, ef.event.id)
+        store.update_event(row.pk, ef.event)
+    for i in range(0, len(ef.attendees), chunk):
+        ingest(store, encoder, row.pk, ef.attendees[i:i + chunk])
+    return row.pk, len(ef.attendees)
