@@ -626,7 +626,8 @@ class Matcher:
                 self._indexes[f].save(path / "indexes" / f)
         np.savez(path / "rows.npz", **rows)
         (path / "meta.json").write_text(json.dumps({"model_id": self.encoder.model_id,
-                                                    "ids": list(self._attendees)}))
+                                                    "keys": {a: self._key[a] for a in self._attendees},
+                                                    "n_keys": len(self._ids)}))
 
     @classmethod
     def load(cls, path: str | Path, encoder=None, **kwargs) -> Matcher:
@@ -645,13 +646,19 @@ class Matcher:
         m._indexes = {f: FacetIndex.load(path / "indexes" / f) for f in FACETS}
         with np.load(path / "rows.npz") as z:
             rows = {name: z[name] for name in z.files}
+        # the indexes store the original keys as owners: give every attendee its key back (gaps stay dead)
+        for _ in range(int(meta["n_keys"])):
+            m._new_key("")
+        m._key = {}
+        m._ids = [None] * len(m._ids)
+        for a in ef.attendees:
+            key = int(meta["keys"][a.id])
+            m._key[a.id] = key
+            m._ids[key] = a.id
         for f in FACETS:
             offsets = np.concatenate([[0], np.cumsum(rows[f"{f}_counts"])])
             for i, a in enumerate(ef.attendees):
-                key = m._key.get(a.id)
-                if key is None:
-                    key = m._new_key(a.id)
-                m._rows[f][key] = rows[f"{f}_rows"][offsets[i]:offsets[i + 1]]
+                m._rows[f][m._key[a.id]] = rows[f"{f}_rows"][offsets[i]:offsets[i + 1]]
         for a in ef.attendees:
             key = m._key[a.id]
             it = facet_items(a)

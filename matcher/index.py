@@ -162,7 +162,8 @@ class FacetIndex:
             return np.zeros((nq, max(k, 0)), np.float32), np.full((nq, max(k, 0)), -1, np.int64)
         params = None
         if self._n_dead:
-            sel = faiss.IDSelectorBitmap(self.ntotal, np.packbits(self._alive, bitorder="little"))
+            bitmap = np.packbits(self._alive, bitorder="little")  # must outlive the search call
+            sel = faiss.IDSelectorBitmap(self.ntotal, faiss.swig_ptr(bitmap))
             if self.kind == "hnsw":
                 params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(HNSW_EF_SEARCH, k))
             else:

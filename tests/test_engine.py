@@ -1,0 +1,208 @@
+"""The engine on toy events with the deterministic stand-in encoder: rules, batch = one-by-one, retrieval =
+exhaustive scoring, updates, persistence and explanations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matcher import CachedEncoder, HashingEncoder, Matcher, UnknownAttendee
+from models import Attendee, Event, InvalidInput, MatchPolicy
+
+TOPICS = ["rust compilers", "seed funding fintech", "climate energy storage", "medical imaging ai",
+          "b2b saas growth", "robotics perception", "supply chain logistics", "edtech tutoring"]
+
+
+def crowd(n=120, seed=0):
+    """A seeded crowd: each person seeks one topic and offers another, some know each other."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        g, o, t = rng.choice(len(TOPICS), 3)
+        out.append(Attendee(
+            id=f"p{i:03d}", name=f"Person {i}", role=["founder", "investor", "engineer"][i % 3],
+            company=f"co{i % 40}", goals=[f"looking for {TOPICS[g]} help"], offers=[f"expert in {TOPICS[o]}"],
+            interests=[TOPICS[t], TOPICS[(t + 1) % len(TOPICS)]],
+            connections=[f"p{j:03d}" for j in rng.choice(n, 2) if j != i]))
+    return out
+
+
+@pytest.fixture
+def enc():
+    return HashingEncoder(dim=64)
+
+
+def ids(matches):
+    return [m.id for m in matches]
+
+
+def test_hard_rules_are_never_violated(enc):
+    people = [
+        Attendee(id="me", company="Acme", goals=["rust engineers"], offers=["rust jobs"], blocked=["b1"],
+                 connections=["friend"]),
+        Attendee(id="b1", goals=["rust jobs"], offers=["rust engineers"]),             # I blocked them
+        Attendee(id="b2", goals=["rust jobs"], offers=["rust engineers"], blocked=["me"]),  # they blocked me
+        Attendee(id="friend", goals=["rust jobs"], offers=["rust engineers"]),         # already connected
+        Attendee(id="colleague", company=" acme ", goals=["rust jobs"], offers=["rust engineers"]),
+        Attendee(id="hidden", goals=["rust jobs"], offers=["rust engineers"], opt_out=True),
+        Attendee(id="declined", goals=["rust jobs"], offers=["rust engineers"]),
+        Attendee(id="ok", goals=["rust jobs"], offers=["rust engineers"]),
+        Attendee(id="weak", goals=["pottery"], offers=["gardening"]),
+    ]
+    m = Matcher(Event(id="e"), enc)
+    m.upsert(people)
+    assert ids(m.recommend("me", k=10, exclude=["declined"])) == ["ok", "weak"]
+    # the rules hold from the other side too, and for the whole batch
+    lists = m.recommend_all(k=10)
+    assert "me" not in ids(lists["b1"]) and "me" not in ids(lists["b2"]) and "me" not in ids(lists["colleague"])
+    assert all("hidden" not in ids(v) for v in lists.values())
+    assert lists["hidden"] == []  # opted out: no list either
+    # the policy can allow same-company matches
+    m.set_event(Event(id="e", policy=MatchPolicy(allow_same_company=True)))
+    assert "colleague" in ids(m.recommend("me", k=10))
+
+
+def test_role_rules_from_the_policy(enc):
+    people = [Attendee(id="inv", role="Investor", goals=["fintech"], offers=["fintech"]),
+              Attendee(id="inv2", role="investor", goals=["fintech"], offers=["fintech"]),
+              Attendee(id="fou", role="founder", goals=["fintech"], offers=["fintech"]),
+              Attendee(id="stu", role="student", goals=["fintech"], offers=["fintech"])]
+    policy = MatchPolicy(role_rules={"investor": ["founder"]})
+    m = Matcher(Event(id="e", policy=policy), enc)
+    m.upsert(people)
+    assert ids(m.recommend("inv", k=5)) == ["fou"]
+    assert "inv" not in ids(m.recommend("stu", k=5)) and "inv2" not in ids(m.recommend("stu", k=5))
+    assert set(ids(m.recommend("fou", k=5))) == {"inv", "inv2", "stu"}
+
+
+def test_reciprocal_beats_one_sided(enc):
+    # A looks for X and offers Y. B offers X and looks for Y (good for both). C offers X, looks for Z.
+    people = [Attendee(id="A", goals=["quantum sensors"], offers=["welding robots"]),
+              Attendee(id="B", goals=["welding robots"], offers=["quantum sensors"]),
+              Attendee(id="C", goals=["pastry recipes"], offers=["quantum sensors"])]
+    m = Matcher(Event(id="e"), enc)
+    m.upsert(people)
+    got = m.recommend("A", k=2)
+    assert ids(got) == ["B", "C"]
+    assert got[0].score > got[1].score
+    r = got[0].reasons
+    assert r.they_offer_what_you_seek[0].mine == "quantum sensors"
+    assert r.they_offer_what_you_seek[0].theirs == "quantum sensors"
+    assert r.you_offer_what_they_seek[0].mine == "welding robots"
+    assert "B offers: quantum sensors" in r.summary or "B offers: quantum sensors" in r.summary.replace("B ", "B ")
+    assert set(r.components) >= {"intent", "a_to_b", "b_to_a", "interests", "lexical", "mutual"}
+
+
+def test_mutual_connections_are_counted_and_explained(enc):
+    people = [Attendee(id="a", goals=["x"], connections=["z1", "z2"]),
+              Attendee(id="b", goals=["x"], connections=["z1", "z2"]),
+              Attendee(id="c", goals=["x"])]
+    m = Matcher(Event(id="e"), enc)
+    m.upsert(people)
+    got = m.recommend("a", k=2)
+    assert ids(got) == ["b", "c"]
+    assert got[0].reasons.mutual_connections == ["z1", "z2"]
+    assert got[0].reasons.components["mutual"] > 0 and got[1].reasons.components["mutual"] == 0
+
+
+def test_batch_equals_one_by_one(enc):
+    m = Matcher(Event(id="e"), enc, exhaustive_below=0)  # force the FAISS retrieval path
+    m.upsert(crowd())
+    batch = m.recommend_all(k=7)
+    for aid in m.ids():
+        single = m.recommend(aid, k=7)
+        assert [(x.id, x.score) for x in single] == [(x.id, x.score) for x in batch[aid]]
+
+
+def test_retrieval_finds_what_exhaustive_scoring_finds(enc):
+    people = crowd(150, seed=3)
+    exact = Matcher(Event(id="e"), enc)
+    fast = Matcher(Event(id="e"), enc, exhaustive_below=0)
+    exact.upsert(people)
+    fast.upsert(people)
+    a, b = exact.recommend_all(k=5), fast.recommend_all(k=5)
+    overlap = np.mean([len(set(ids(a[i])) & set(ids(b[i]))) / max(1, len(a[i])) for i in a])
+    assert overlap >= 0.9
+
+
+def test_scores_match_pair_scores_and_are_symmetric(enc):
+    m = Matcher(Event(id="e", policy=MatchPolicy(diversity=0)), enc)
+    m.upsert(crowd(60))
+    ps = m.pair_scores()
+    np.testing.assert_allclose(ps.scores, ps.scores.T)
+    pos = {a: i for i, a in enumerate(ps.ids)}
+    for aid in m.ids()[:10]:
+        for x in m.recommend(aid, k=5):
+            assert ps.scores[pos[aid], pos[x.id]] == pytest.approx(x.score, abs=1e-5)
+        # without diversity, the list is exactly the best allowed scores
+        row = ps.scores[pos[aid]].copy()
+        banned = ps.same_company[pos[aid]] | ps.connected[pos[aid]] | ps.blocked[pos[aid]]
+        row[banned] = -1
+        row[pos[aid]] = -1
+        best = np.sort(row)[::-1][:5]
+        np.testing.assert_allclose([x.score for x in m.recommend(aid, k=5)], best, atol=1e-5)
+
+
+def test_update_and_remove_without_rebuild(enc):
+    m = Matcher(Event(id="e"), enc, exhaustive_below=0)
+    m.upsert(crowd(50))
+    m.upsert([Attendee(id="new", goals=["zebra migration tracking"], offers=["glacier drilling permits"])])
+    target = "p000"
+    m.upsert([Attendee(id=target, goals=["glacier drilling permits"], offers=["zebra migration tracking"])])
+    assert ids(m.recommend(target, k=1)) == ["new"]
+    m.remove("new")
+    assert "new" not in m and all("new" not in ids(v) for v in m.recommend_all(k=10).values())
+    with pytest.raises(UnknownAttendee, match="unknown attendee id 'new'"):
+        m.recommend("new")
+    with pytest.raises(UnknownAttendee):
+        m.remove("new")
+
+
+def test_unchanged_profiles_are_never_encoded_again(enc):
+    cached = CachedEncoder(enc)
+    m = Matcher(Event(id="e"), cached)
+    people = crowd(40)
+    m.upsert(people)
+    first = cached.encoded_
+    m.upsert(people)  # same texts again
+    assert cached.encoded_ == first
+    changed = people[0].model_copy(update={"goals": ["something never said before"]})
+    m.upsert([changed])
+    assert cached.encoded_ == first + 1
+
+
+def test_save_and_load_give_the_same_lists(enc, tmp_path):
+    m = Matcher(Event(id="e"), enc, exhaustive_below=0)
+    m.upsert(crowd(80))
+    m.remove("p005")
+    m.save(tmp_path / "m")
+    back = Matcher.load(tmp_path / "m", HashingEncoder(dim=64), exhaustive_below=0)
+    assert back.ids() == m.ids()
+    for aid in m.ids()[:20]:
+        assert [(x.id, x.score) for x in back.recommend(aid, k=5)] == [(x.id, x.score) for x in m.recommend(aid, k=5)]
+
+
+def test_bad_arguments(enc):
+    m = Matcher(Event(id="e"), enc)
+    a = Attendee(id="a")
+    with pytest.raises(InvalidInput, match=r"attendees\[1\]\.id: duplicate id 'a'"):
+        m.upsert([a, a])
+    assert len(m) == 0  # nothing half-written
+    m.upsert([a])
+    with pytest.raises(InvalidInput, match="k: must be at least 1"):
+        m.recommend("a", k=0)
+    with pytest.raises(UnknownAttendee, match="'zz'"):
+        m.recommend_all(["a", "zz"])
+    assert m.recommend("a") == []  # alone at the event
+
+
+def test_diversity_avoids_near_copies(enc):
+    me = Attendee(id="me", goals=["rust engineers", "seed funding"], offers=["rust jobs"])
+    copies = [Attendee(id=f"copy{i}", goals=["rust jobs"], offers=["rust engineers"]) for i in range(4)]
+    other = Attendee(id="investor", goals=["rust jobs"], offers=["seed funding fintech"])
+    m = Matcher(Event(id="e", policy=MatchPolicy(diversity=0.0)), enc)
+    m.upsert([me, *copies, other])
+    plain = ids(m.recommend("me", k=3))
+    m.set_event(Event(id="e", policy=MatchPolicy(diversity=0.6)))
+    varied = ids(m.recommend("me", k=3))
+    assert "investor" not in plain and "investor" in varied
