@@ -27,16 +27,23 @@ def read_event_or_fail(path: str):
         raise click.ClickException(f"invalid event file {path}:\n{lines}{more}") from None
 
 
+def make_encoder(model: str | None = None):
+    """The text encoder commands use (tests swap in a stand-in here)."""
+    from matcher import Encoder
+
+    return Encoder(model)
+
+
 def build_matcher(event_file, model: str | None = None, progress: bool = True):
     """A matcher over the event, with the on-disk embedding cache so repeated runs encode nothing new."""
-    from matcher import CachedEncoder, EmbeddingCache, Encoder, Matcher
+    from matcher import CachedEncoder, EmbeddingCache, Matcher
     from matcher.encoder import EncoderError
 
     cache_path = _cache_path()
     cache = EmbeddingCache().load(cache_path) if cache_path else EmbeddingCache()
     before = len(cache)
     try:
-        enc = CachedEncoder(Encoder(model), cache)
+        enc = CachedEncoder(make_encoder(model), cache)
         m = Matcher.from_event_file(event_file, enc, progress=progress)
     except EncoderError as exc:
         raise click.ClickException(str(exc)) from None

@@ -1,0 +1,91 @@
+"""``matchmaker recommend`` / ``demo`` through click's runner: output shapes and every usage error."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import scripts.recommend as rec
+from matcher import HashingEncoder
+from scripts.cli import main
+
+EVENT = {
+    "event": {"id": "meetup", "name": "Fintech Meetup"},
+    "attendees": [
+        {"id": "ana", "name": "Ana", "role": "founder", "company": "PayFlow",
+         "goals": ["seed funding"], "offers": ["payments product demos"]},
+        {"id": "chi", "name": "Chiara", "role": "investor", "company": "Northstar",
+         "goals": ["payments product demos"], "offers": ["seed funding"]},
+        {"id": "bob", "name": "Bob", "role": "founder", "company": "PayFlow",
+         "goals": ["seed funding"], "offers": ["payments product demos"]},
+    ],
+}
+
+
+@pytest.fixture
+def event_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(rec, "make_encoder", lambda model=None: HashingEncoder(dim=64))
+    p = tmp_path / "event.json"
+    p.write_text(json.dumps(EVENT))
+    return p
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_recommend_prints_a_readable_table(event_file):
+    res = run("recommend", "--event", str(event_file), "--attendee", "ana")
+    assert res.exit_code == 0, res.output
+    assert "1. Chiara" in res.output and "Bob" not in res.output  # same company is never suggested
+    assert "offers: seed funding" in res.output
+
+
+def test_recommend_json_is_a_list_of_id_score_reasons(event_file):
+    res = run("recommend", "--event", str(event_file), "--attendee", "chi", "-k", "5", "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert [d["id"] for d in data] == ["ana", "bob"] or [d["id"] for d in data] == ["bob", "ana"]
+    assert set(data[0]) == {"id", "score", "reasons"}
+    assert data[0]["reasons"]["they_offer_what_you_seek"][0]["theirs"] == "payments product demos"
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        (None, ["--attendee", "ana"], "event file not found"),
+        ("{nope", ["--attendee", "ana"], "not valid JSON"),
+        (json.dumps({"event": {"id": "e"}, "attendees": [{"id": "a", "goals": 3}]}), ["--attendee", "a"],
+         "attendees[0].goals: expected a list of strings"),
+        (json.dumps(EVENT), ["--attendee", "zoe"], "unknown attendee id 'zoe'"),
+        (json.dumps(EVENT), ["--attendee", "ana", "-k", "0"], "0 is not in the range"),
+    ],
+)
+def test_recommend_usage_errors(tmp_path, monkeypatch, content, args, message):
+    monkeypatch.setattr(rec, "make_encoder", lambda model=None: HashingEncoder(dim=64))
+    p = tmp_path / "e.json"
+    if content is not None:
+        p.write_text(content)
+    res = run("recommend", "--event", str(p), *args)
+    assert res.exit_code in (1, 2)
+    assert message in res.output
+    assert "Traceback" not in res.output
+
+
+def test_missing_required_option():
+    res = run("recommend", "--attendee", "x")
+    assert res.exit_code == 2 and "Missing option '--event'" in res.output
+
+
+@pytest.mark.model
+def test_demo_runs_on_the_bundled_sample_event(real_encoder, monkeypatch, tmp_path):
+    monkeypatch.setattr(rec, "make_encoder", lambda model=None: real_encoder)
+    out = tmp_path / "lists.json"
+    res = run("demo", "-n", "2", "-k", "3", "--json", str(out))
+    assert res.exit_code == 0, res.output
+    assert "Sample event:" in res.output and res.output.count("should meet:") == 2
+    lists = json.loads(out.read_text())
+    assert len(lists) >= 200
+    assert all(len(v) <= 3 for v in lists.values())
