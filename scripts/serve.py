@@ -244,5 +244,6 @@ def serve(host: str, port: int, workers: int, database_url: str | None, encoder:
         click.echo("")
     options = {"bind": f"{host}:{port}", "workers": workers, "timeout": timeout, "graceful_timeout": 10,
                "child_exit": _child_exit, "post_worker_init": _post_worker_init, "accesslog": None,
-               "errorlog": "-", "loglevel": "info", "proc_name": "matchmaker"}
+               "errorlog": "-", "loglevel": "info", "proc_name": "matchmaker",
+               "control_socket_disable": True}
     _Gunicorn.run(options, app_config)

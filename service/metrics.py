@@ -77,6 +77,8 @@ def init_app(app: Flask) -> None:
         REQUESTS.labels(request.method, endpoint, str(resp.status_code)).inc()
         if started is not None:
             LATENCY.labels(request.method, endpoint).observe(time.perf_counter() - started)
+        if endpoint.startswith("/v1/events/"):
+            update_gauges(app)
         return resp
 
     @app.get("/metrics")
