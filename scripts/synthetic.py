@@ -43,7 +43,13 @@ import click
 
 from models import Attendee, Event, EventFile
 
-__all__ = ["KINDS", "SyntheticEvent", "generate_event", "generate", "write_event", "write_truth"]
+__all__ = ["KINDS", "SAMPLE", "Cluster", "SyntheticEvent", "event_json", "generate", "generate_event", "write_event",
+           "write_truth"]
+
+#: How the bundled sample event ``scripts/data/sample_event.json`` is made (regenerate with
+#: ``matchmaker generate --attendees 240 --seed 2026 --name "Northbridge Founders & Builders Summit 2026"
+#: --out scripts/data/sample_event.json``).
+SAMPLE = {"n": 240, "seed": 2026, "name": "Northbridge Founders & Builders Summit 2026"}
 
 # --------------------------------------------------------------------------------------------------------------
 # Vocabulary: topics (with paraphrases) per intent kind
@@ -60,7 +66,7 @@ SECTORS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "health": (("digital health", "healthtech", "healthcare software", "medtech"),
                ("a remote patient monitoring platform", "AI triage for GP practices",
                 "a mental-health app for shift workers", "software that speeds up clinical trial recruitment")),
-    "devtools": (("developer tools", "devtools", "developer infrastructure", "tooling for software teams"),
+    "devtools": (("developer tools", "devtools", "developer infrastructure", "software engineering tools"),
                  ("a debugger for flaky CI pipelines", "an open-source feature-flag service",
                   "API testing tooling", "an AI code review assistant")),
     "ai": (("AI", "applied machine learning", "generative AI", "AI infrastructure"),
@@ -101,14 +107,14 @@ FOUNDER_GOALS = (
     "meet investors who back {sector} at the {stage} stage",
     "{stage} investors interested in {sector}",
     "find a lead investor for our {stage} round",
-    "investment for a {sector} startup ({stage} round)",
+    "investment for our {sector} startup ({stage} round)",
     "talk to VCs about our {stage} raise in {sector}",
 )
 FOUNDER_OFFERS = (
     "beta access to {product}",
     "pilot partnerships for {product}",
     "lessons learned building {product}",
-    "honest feedback on your {sector} product",
+    "honest feedback on your pitch deck",
     "an intro to our design partners",
     "tips on hiring your first engineers",
 )
@@ -174,7 +180,7 @@ SEEKER_GOALS = (
     "my next {stack} job, ideally remote",
     "companies hiring for {stack}",
     "a team that needs {stack} skills",
-    "{stack} engineering positions",
+    "open positions in {stack}",
 )
 SEEKER_OFFERS = (
     "{years} years of experience with {stack}",
@@ -184,16 +190,24 @@ SEEKER_OFFERS = (
     "a portfolio of {stack} side projects",
 )
 
-#: mentoring topic -> ways people name it
-MENTOR_TOPICS: dict[str, tuple[str, ...]] = {
-    "fundraising": ("fundraising", "raising a first round", "pitching to investors"),
-    "product": ("product management", "becoming a product manager", "product discovery"),
-    "eng-leadership": ("engineering leadership", "moving from engineer to engineering manager", "leading tech teams"),
-    "gtm": ("B2B sales", "go-to-market strategy", "selling to enterprises"),
-    "design": ("UX design", "user research and product design", "building a design portfolio"),
-    "data-career": ("breaking into data science", "a career in data science", "data science interviews"),
-    "research-career": ("applying to PhD programmes", "an academic research career", "getting a first paper published"),
-    "marketing": ("growth marketing", "content and community marketing", "marketing on a small budget"),
+#: mentoring topic -> (ways people name it, titles of mentors in it)
+MENTOR_TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "fundraising": (("fundraising", "raising a first round", "pitching to investors"),
+                    ("Serial Entrepreneur", "Former Founder, now Angel Investor", "Startup Coach")),
+    "product": (("product management", "becoming a product manager", "product discovery"),
+                ("Director of Product", "Senior Product Manager", "Chief Product Officer")),
+    "eng-leadership": (("engineering leadership", "moving from engineer to engineering manager", "leading tech teams"),
+                       ("VP Engineering", "Principal Engineer", "Engineering Director")),
+    "gtm": (("B2B sales", "go-to-market strategy", "selling to enterprises"),
+            ("Head of Sales", "Chief Revenue Officer", "Sales Advisor")),
+    "design": (("UX design", "user research and product design", "building a design portfolio"),
+               ("Design Lead", "Head of UX", "Principal Product Designer")),
+    "data-career": (("breaking into data science", "a career in data science", "data science interviews"),
+                    ("Staff Data Scientist", "Head of Data Science", "Analytics Director")),
+    "research-career": (("applying to PhD programmes", "an academic research career", "getting a first paper published"),
+                        ("Professor", "Associate Professor", "Research Director")),
+    "marketing": (("growth marketing", "content and community marketing", "marketing on a small budget"),
+                  ("CMO", "Growth Lead", "Head of Marketing")),
 }
 MENTOR_GOALS = (
     "mentoring newcomers in {topic}",
@@ -212,7 +226,7 @@ MENTEE_GOALS = (
     "a mentor for {topic}",
     "guidance on {topic}",
     "advice from someone experienced in {topic}",
-    "learn {topic} from a practitioner",
+    "learn about {topic} from a practitioner",
 )
 MENTEE_OFFERS = (
     "help with user research or testing",
@@ -254,7 +268,7 @@ SUPPLIER_GOALS = (
 )
 SUPPLIER_OFFERS = (
     "{cat} for mid-size companies",
-    "{cat} with onboarding in two weeks",
+    "{cat}, up and running within weeks",
     "a free trial of our {cat}",
     "competitive pricing on {cat}",
 )
@@ -302,28 +316,42 @@ NOISE_ROLES = (("consultant", ("Independent Consultant", "Strategy Consultant"))
 GENERAL_INTERESTS = ("open source", "remote work", "diversity in tech", "hiking", "climbing", "running", "podcasts",
                      "public speaking", "board games", "design thinking", "startups", "sustainability", "cycling")
 
-FIRST_NAMES = (
-    "Amara", "Chidi", "Ngozi", "Kwame", "Abena", "Tunde", "Zanele", "Thabo", "Wanjiru", "Kofi", "Fatima", "Omar",
-    "Layla", "Youssef", "Nour", "Karim", "Aisha", "Hassan", "Priya", "Arjun", "Ananya", "Rohan", "Kavya", "Vikram",
-    "Meera", "Sanjay", "Wei", "Mei", "Jun", "Li", "Hao", "Xin", "Yuki", "Haruto", "Sakura", "Kenji", "Aiko",
-    "Min-jun", "Ji-woo", "Seo-yeon", "Linh", "Minh", "Thanh", "Siti", "Budi", "Putri", "Maria", "José", "Lucía",
-    "Mateo", "Sofía", "Diego", "Valentina", "Camila", "João", "Ana", "Beatriz", "Pedro", "Emma", "Liam", "Olivia",
-    "Noah", "Ava", "Ethan", "Chloe", "James", "Sophie", "Lukas", "Hannah", "Felix", "Lena", "Jonas", "Clara",
-    "Lars", "Ingrid", "Sven", "Astrid", "Mikko", "Aino", "Piotr", "Zofia", "Tomasz", "Agnieszka", "Dmitri",
-    "Olga", "Ivan", "Elena", "Giulia", "Marco", "Chiara", "Luca", "Léa", "Hugo", "Camille", "Louis", "Elif",
-    "Emre", "Zeynep", "Can", "Noa", "Yael", "Daniel", "Tamar", "Kai", "Leilani", "Aroha", "Tane", "Grace",
-    "Samuel", "Ruth", "David", "Isabel", "Andrés", "Daniela", "Nikos", "Eleni", "Oskar", "Maja", "Bongani",
-)
-LAST_NAMES = (
-    "Okafor", "Mensah", "Adeyemi", "Nkosi", "Kamau", "Owusu", "Diallo", "Haddad", "Khalil", "Mansour", "Rahman",
-    "Sharma", "Patel", "Iyer", "Reddy", "Gupta", "Nair", "Chen", "Wang", "Zhang", "Liu", "Tanaka", "Sato",
-    "Suzuki", "Nakamura", "Kim", "Park", "Lee", "Nguyen", "Tran", "Santoso", "Wijaya", "García", "Rodríguez",
-    "López", "Martínez", "Fernández", "Silva", "Souza", "Oliveira", "Costa", "Smith", "Johnson", "Brown",
-    "Taylor", "Walker", "O'Brien", "Murphy", "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Andersson",
-    "Johansson", "Nielsen", "Hansen", "Virtanen", "Korhonen", "Kowalski", "Nowak", "Wiśniewska", "Ivanov",
-    "Petrova", "Rossi", "Russo", "Bianchi", "Ferrari", "Dubois", "Martin", "Bernard", "Lefèvre", "Yılmaz",
-    "Demir", "Kaya", "Cohen", "Levi", "Mizrahi", "Kealoha", "Ngata", "Papadopoulos", "Novak", "Horvat",
-    "Jansen", "de Vries", "Bakker", "Van den Berg", "Moreau", "Ibrahim", "Abdullah", "Hosseini", "Karimi",
+#: (first names, family names) of one naming culture; most people get both from one pool
+NAME_POOLS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("Amara", "Chidi", "Ngozi", "Tunde", "Adaeze", "Emeka", "Folake", "Yemi"),
+     ("Okafor", "Adeyemi", "Okonkwo", "Balogun", "Eze", "Nwosu")),
+    (("Kwame", "Abena", "Kofi", "Ama", "Yaw", "Efua"), ("Mensah", "Owusu", "Asante", "Boateng", "Appiah")),
+    (("Wanjiru", "Otieno", "Achieng", "Kamau", "Njeri", "Baraka"), ("Kamau", "Odhiambo", "Mwangi", "Wambui", "Kariuki")),
+    (("Zanele", "Thabo", "Bongani", "Lerato", "Sipho", "Naledi"), ("Nkosi", "Dlamini", "Mokoena", "Ndlovu", "Khumalo")),
+    (("Fatima", "Omar", "Layla", "Youssef", "Nour", "Karim", "Aisha", "Hassan"),
+     ("Haddad", "Khalil", "Mansour", "El-Amin", "Saleh", "Farouk", "Nasser")),
+    (("Priya", "Arjun", "Ananya", "Rohan", "Kavya", "Vikram", "Meera", "Sanjay"),
+     ("Sharma", "Patel", "Iyer", "Reddy", "Gupta", "Nair", "Menon", "Bose")),
+    (("Wei", "Mei", "Jun", "Li", "Hao", "Xin", "Yan", "Lei"), ("Chen", "Wang", "Zhang", "Liu", "Huang", "Zhou", "Wu")),
+    (("Yuki", "Haruto", "Sakura", "Kenji", "Aiko", "Ren", "Hana"), ("Tanaka", "Sato", "Suzuki", "Nakamura", "Ito", "Kobayashi")),
+    (("Min-jun", "Ji-woo", "Seo-yeon", "Ha-eun", "Do-yun"), ("Kim", "Park", "Lee", "Choi", "Jung")),
+    (("Linh", "Minh", "Thanh", "Huong", "Quang"), ("Nguyen", "Tran", "Le", "Pham", "Vu")),
+    (("Siti", "Budi", "Putri", "Agus", "Dewi", "Rizky"), ("Santoso", "Wijaya", "Hidayat", "Saputra", "Kusuma")),
+    (("María", "José", "Lucía", "Mateo", "Sofía", "Diego", "Valentina", "Camila", "Andrés", "Daniela"),
+     ("García", "Rodríguez", "López", "Martínez", "Fernández", "Hernández", "Ramírez", "Torres")),
+    (("João", "Ana", "Beatriz", "Pedro", "Larissa", "Thiago", "Mariana"), ("Silva", "Souza", "Oliveira", "Costa", "Pereira", "Almeida")),
+    (("Emma", "Liam", "Olivia", "Noah", "Ava", "Ethan", "Chloe", "James", "Grace", "Samuel", "Ruth", "David"),
+     ("Smith", "Johnson", "Brown", "Taylor", "Walker", "O'Brien", "Murphy", "Clarke", "Evans", "Campbell")),
+    (("Lukas", "Hannah", "Felix", "Lena", "Jonas", "Clara", "Maximilian", "Anna"),
+     ("Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Becker", "Hoffmann")),
+    (("Lars", "Ingrid", "Sven", "Astrid", "Oskar", "Maja", "Erik", "Freja"),
+     ("Andersson", "Johansson", "Nielsen", "Hansen", "Larsen", "Lindqvist")),
+    (("Mikko", "Aino", "Juha", "Elina", "Onni"), ("Virtanen", "Korhonen", "Mäkinen", "Nieminen")),
+    (("Piotr", "Zofia", "Tomasz", "Agnieszka", "Kasia", "Marek"), ("Kowalski", "Nowak", "Wiśniewski", "Lewandowska", "Zielińska")),
+    (("Dmitri", "Olga", "Ivan", "Elena", "Natalia", "Alexei"), ("Ivanov", "Petrova", "Smirnov", "Volkova", "Kuznetsov")),
+    (("Giulia", "Marco", "Chiara", "Luca", "Francesca", "Matteo"), ("Rossi", "Russo", "Bianchi", "Ferrari", "Romano", "Colombo")),
+    (("Léa", "Hugo", "Camille", "Louis", "Chloé", "Antoine"), ("Dubois", "Martin", "Bernard", "Lefèvre", "Moreau", "Laurent")),
+    (("Elif", "Emre", "Zeynep", "Can", "Mehmet", "Ayşe"), ("Yılmaz", "Demir", "Kaya", "Şahin", "Çelik", "Aydın")),
+    (("Noa", "Yael", "Daniel", "Tamar", "Itai", "Shira"), ("Cohen", "Levi", "Mizrahi", "Peretz", "Friedman")),
+    (("Kai", "Leilani", "Aroha", "Tane", "Mere"), ("Kealoha", "Ngata", "Parata", "Walker")),
+    (("Nikos", "Eleni", "Giorgos", "Maria", "Dimitra"), ("Papadopoulos", "Georgiou", "Nikolaidis", "Pappas")),
+    (("Daan", "Sanne", "Bram", "Femke", "Joris"), ("Jansen", "de Vries", "Bakker", "van den Berg", "Visser")),
+    (("Reza", "Shirin", "Dariush", "Leila", "Parisa"), ("Hosseini", "Karimi", "Rahimi", "Ahmadi", "Moradi")),
 )
 REGIONS = (
     "Berlin", "London", "Paris", "Lagos", "Nairobi", "São Paulo", "Mexico City", "Bangalore", "Singapore", "Jakarta",
@@ -333,7 +361,7 @@ REGIONS = (
     "Montreal", "Melbourne",
 )
 #: People per region before the generator splits clusters by region (keeps cluster sizes bounded as n grows).
-PEOPLE_PER_REGION = 2500
+PEOPLE_PER_REGION = 1000
 
 ROOTS = (
     "North", "Blue", "Cedar", "Lumen", "Atlas", "Kestrel", "Harbor", "Quill", "Nimbus", "Orbit", "Vela", "Tessel",
@@ -343,11 +371,13 @@ ROOTS = (
     "Prism", "Radiant", "Solace", "Terra", "Arbor", "Bright", "Coral", "Drift", "Everest", "Falcon", "Summit",
     "Harvest", "Silver",
 )
-STARTUP_SUFFIX = ("ly", "io", "Labs", "AI", "Works", "Stack", "Hub", "ify", " Systems", "base")
+STARTUP_GLUED = ("ly", "io", "ify", "base", "Hub", "Stack", "wise", "flow")
+STARTUP_SUFFIX = (" Labs", " Works", " Systems", " Technologies", " Tech", " HQ")
 FUND_SUFFIX = (" Ventures", " Capital", " Partners", " VC", " Fund")
 CORP_SUFFIX = (" Group", " Industries", " Logistics", " Foods", " Retail", " Manufacturing", " Health", " Energy")
 VENDOR_SUFFIX = (" Solutions", " Services", " Technologies", " Supply", " Networks")
-EMPLOYER_SUFFIX = (" Software", " Technologies", " Digital", " Analytics", " Cloud", " Labs")
+EMPLOYER_SUFFIX = (" Software", " Technologies", " Digital", " Analytics", " Cloud", " Labs", " Data", " Networks",
+                   " Interactive", " Dynamics", " Media", " Bank", " Insurance", " Telecom", " Consulting")
 UNI_FORMS = ("University of {r}", "{r} Institute of Technology", "{R} College", "{r} School of Engineering")
 LAB_FORMS = ("{R} Research Institute", "University of {r}", "{R} AI Lab", "{r} Technical University")
 UNI_PLACES = ("Northbridge", "Eastvale", "Westmere", "Kingsport", "Riverton", "Lakeshore", "Highgate", "Ashford",
@@ -465,22 +495,22 @@ class _Names:
     def make(self, kind: str) -> str:
         rng = self.rng
         for attempt in range(50):
-            a, b = rng.choice(ROOTS), rng.choice(ROOTS)
+            a, b = rng.sample(ROOTS, 2)
             if kind == "startup":
-                suf = rng.choice(STARTUP_SUFFIX)
-                name = (a + suf) if attempt < 5 and rng.random() < 0.5 else (a + b.lower() + suf)
+                name = (a + rng.choice(STARTUP_GLUED)) if attempt < 3 and rng.random() < 0.4 \
+                    else f"{a}{rng.choice(STARTUP_SUFFIX)}" if attempt < 3 and rng.random() < 0.5 \
+                    else f"{a} {b}{rng.choice(STARTUP_SUFFIX)}"
             elif kind == "fund":
-                name = (a if rng.random() < 0.5 and attempt < 5 else a + b.lower()) + rng.choice(FUND_SUFFIX)
+                name = (a if rng.random() < 0.5 and attempt < 3 else f"{a} {b}") + rng.choice(FUND_SUFFIX)
             elif kind == "corp":
-                name = f"{a}{b.lower()}{rng.choice(CORP_SUFFIX)}"
+                name = f"{a} {b}{rng.choice(CORP_SUFFIX)}"
             elif kind == "vendor":
-                name = f"{a}{b.lower()}{rng.choice(VENDOR_SUFFIX)}"
-            elif kind in ("uni", "lab"):
-                place = rng.choice(UNI_PLACES) if attempt < 10 else f"{rng.choice(UNI_PLACES)} {a}"
-                form = rng.choice(UNI_FORMS if kind == "uni" else LAB_FORMS)
-                name = form.format(r=place, R=a if attempt < 10 else place)
+                name = f"{a} {b}{rng.choice(VENDOR_SUFFIX)}"
+            elif kind in ("uni", "lab"):  # universities are big: many attendees may come from one
+                place = rng.choice(UNI_PLACES) if rng.random() < 0.5 else rng.choice(REGIONS)
+                return rng.choice(UNI_FORMS if kind == "uni" else LAB_FORMS).format(r=place, R=a)
             else:  # employer
-                name = f"{a}{b.lower()}{rng.choice(EMPLOYER_SUFFIX)}" if attempt > 3 or rng.random() < 0.5 \
+                name = f"{a} {b}{rng.choice(EMPLOYER_SUFFIX)}" if attempt > 3 or rng.random() < 0.5 \
                     else f"{a}{rng.choice(EMPLOYER_SUFFIX)}"
             if attempt >= 40:
                 name = f"{name} {rng.choice(REGIONS)} {attempt}"
@@ -550,10 +580,18 @@ def generate_event(n: int, seed: int = 0, *, name: str = "", event_id: str = "",
 
     people: list[_Person] = []
     cluster_specs: list[tuple[str, str, str]] = []
-    for kind in KINDS:
-        _plant_kind(kind, per_kind[kind], keys[kind], rng, names, people, cluster_specs)
-    for _ in range(n_noise):
-        people.append(_Person("noise", -1, 0, ""))
+    used = {kind: _plant_kind(kind, per_kind[kind], keys[kind], rng, names, people, cluster_specs)
+            for kind in KINDS}
+    for i in range(n_noise):
+        # a third of the noise: a clear intent in a topic nobody at the event serves (a cluster of one)
+        kind = rng.choice(tuple(KINDS))
+        if i % 3 == 2 and used[kind] < len(keys[kind]):
+            side = 0 if kind == "research" or rng.random() < 0.5 else 1
+            cluster_specs.append((kind, *keys[kind][used[kind]]))
+            used[kind] += 1
+            people.append(_Person(kind, len(cluster_specs) - 1, side, _company_for(kind, side, [], rng, names, True)))
+        else:
+            people.append(_Person("noise", -1, 0, ""))
 
     for p in people:
         _write_text(p, cluster_specs, rng, names, noise)
@@ -582,10 +620,11 @@ def _slug(text: str) -> str:
 
 
 def _plant_kind(kind: str, count: int, keys: list[tuple[str, str]], rng: random.Random, names: _Names,
-                people: list[_Person], specs: list[tuple[str, str, str]]) -> None:
-    """Create ``count`` people of one kind in clusters: each active cluster first gets one person per side."""
+                people: list[_Person], specs: list[tuple[str, str, str]]) -> int:
+    """Create ``count`` people of one kind in clusters: each active cluster first gets one person per side.
+    Returns how many topic keys it used."""
     if count == 0:
-        return
+        return 0
     two_sided = kind != "research"
     n_active = max(1, min(len(keys), round(count / TARGET_CLUSTER)))
     base = len(specs)
@@ -609,6 +648,7 @@ def _plant_kind(kind: str, count: int, keys: list[tuple[str, str]], rng: random.
         if company:
             company_pool[(c, side)].append(company)
         people.append(_Person(kind, c, side, company))
+    return n_active
 
 
 #: (kind, side) -> (company kind for a new one, chance to join a company already in the cluster on that side)
@@ -637,8 +677,15 @@ def _fill(templates: tuple[str, ...], k: int, rng: random.Random, **slots: Any) 
     for t in rng.sample(templates, min(k, len(templates))):
         values = {s: (rng.choice(v) if isinstance(v, tuple) else v) for s, v in slots.items() if s in _slots(t)}
         text = t.format(**values)
-        out.append(text[0].upper() + text[1:] if rng.random() < 0.3 else text)
+        out.append(_cap(text) if rng.random() < 0.3 else text)
     return out
+
+
+def _cap(text: str) -> str:
+    """Capitalise the first letter, as people often do, unless the word is styled (iOS, eBay)."""
+    if len(text) > 1 and text[0].islower() and not text[1].isupper():
+        return text[0].upper() + text[1:]
+    return text
 
 
 _SLOTS: dict[str, frozenset[str]] = {}
@@ -659,7 +706,10 @@ def _items(rng: random.Random) -> int:
 def _write_text(p: _Person, specs: list[tuple[str, str, str]], rng: random.Random, names: _Names,
                 noise: float) -> None:
     """Name, title, bio, goals, offers and interests for one person."""
-    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    firsts, lasts = rng.choice(NAME_POOLS)
+    if rng.random() < 0.1:  # married, adopted, mixed-heritage or simply international
+        lasts = rng.choice(NAME_POOLS)[1]
+    first, last = rng.choice(firsts), rng.choice(lasts)
     a: dict[str, Any] = {"name": f"{first} {last}", "company": p.company}
     years = str(rng.randint(3, 15))
     if p.kind == "noise":
@@ -732,16 +782,15 @@ def _write_text(p: _Person, specs: list[tuple[str, str, str]], rng: random.Rando
             ))
             a["interests"] = [rng.choice(sphr), rng.choice(GENERAL_INTERESTS)]
     elif kind == "mentoring":
-        tphr = MENTOR_TOPICS[topic]
+        tphr, mentor_titles = MENTOR_TOPICS[topic]
         if p.side == 0:
-            title = rng.choice(("Director of Product", "Principal Engineer", "Head of Sales", "Design Lead",
-                                "Staff Data Scientist", "Professor", "CMO"))
+            title = rng.choice(mentor_titles)
             a.update(role="mentor", title=title)
             a["goals"] = _fill(MENTOR_GOALS, _items(rng), rng, topic=tphr)
             a["offers"] = _fill(MENTOR_OFFERS, _items(rng), rng, topic=tphr, years=years)
             a["bio"] = rng.choice((
                 f"{title} at {p.company}. {years} years in the industry; I mentor on {rng.choice(tphr)}{where}.",
-                f"Mentor and {title.lower()}. Happy to talk about {rng.choice(tphr)}.",
+                f"{title}, and a mentor in my spare time. Happy to talk about {rng.choice(tphr)}.",
             ))
         else:
             role = rng.choice(("student", "student", "mentee"))
