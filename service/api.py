@@ -38,9 +38,11 @@ def read_json() -> Any:
     if not raw.strip():
         raise ApiError(400, "request body is empty; send a JSON object", code="invalid_json")
     try:
-        return json.loads(raw)
+        return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ApiError(400, "request body is not UTF-8 text", code="invalid_json") from None
+    except RecursionError:
+        raise ApiError(400, "request body is nested too deeply", code="invalid_json") from None
     except json.JSONDecodeError as exc:
         raise ApiError(400, f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
                        code="invalid_json") from None

@@ -28,6 +28,7 @@ from service.storage import DbEmbeddingCache, EventRow, Store, attendee_hash
 class _Entry:
     matcher: Matcher
     seq: int
+    created_at: object
     hashes: dict[str, str] = field(default_factory=dict)  # id_hash -> attendee id
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -68,7 +69,7 @@ class EngineRegistry:
         """The entry of ``row``'s event, synced to at least ``row.seq``. Hold ``entry.lock`` while using it."""
         with self._lock:
             entry = self._entries.get(row.pk)
-            if entry is None:
+            if entry is None or entry.created_at != row.created_at or entry.seq > row.seq:
                 entry = self._load(row)
                 self._entries[row.pk] = entry
                 return entry
@@ -89,7 +90,7 @@ class EngineRegistry:
         m = Matcher(row.event, self.encoder, **self.matcher_kwargs)
         m.upsert(people)
         self.full_loads_ += 1
-        return _Entry(m, row.seq, {attendee_hash(row.pk, a.id): a.id for a in people})
+        return _Entry(m, row.seq, row.created_at, {attendee_hash(row.pk, a.id): a.id for a in people})
 
     def _sync(self, entry: _Entry, row: EventRow) -> None:
         changed = self.store.changes_since(row.pk, entry.seq, row.seq)

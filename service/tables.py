@@ -59,6 +59,7 @@ events = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("tenant_id", "event_id", name="mm_events_tenant_event"),
+    sqlite_autoincrement=True,  # never reuse the key of a deleted event (workers key their matchers by it)
 )
 
 attendees = Table(
