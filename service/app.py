@@ -35,6 +35,8 @@ def default_config() -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": int(env("MATCHMAKER_MAX_BODY", str(16 * 1024 * 1024))),
         "MAX_BATCH": int(env("MATCHMAKER_MAX_BATCH", "5000")),
         "CREATE_TABLES": env("MATCHMAKER_CREATE_TABLES", "1") != "0",
+        # adds X-Matchmaker-Worker: PID to answers (tests and load tests telling workers apart)
+        "EXPOSE_WORKER": env("MATCHMAKER_EXPOSE_WORKER", "0") == "1",
     }
 
 
@@ -78,6 +80,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     errors.init_app(app)
     metrics.init_app(app)
+    if app.config["EXPOSE_WORKER"]:
+        pid = str(os.getpid())
+
+        @app.after_request
+        def _worker(resp: Response) -> Response:
+            resp.headers["X-Matchmaker-Worker"] = pid
+            return resp
 
     from service import api
 

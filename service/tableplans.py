@@ -25,12 +25,18 @@ def register(bp: Blueprint) -> None:
     @bp.post("/events/<event_id>/table-plans")
     def table_plans(event_id: str):
         from matcher.tables import plan_event
-        from models.tables import TablePlanRequest
+        from models.tables import InfeasibleRules, TablePlanRequest
         from service.api import event_or_404, read_object, services, validate
+        from service.errors import ApiError, validation_error
 
         row = event_or_404(event_id)
         req = validate(TablePlanRequest, read_object())
         entry = services().registry.use(row)
-        with entry.lock:
-            plan = plan_event(entry.matcher, req)
+        try:
+            with entry.lock:
+                plan = plan_event(entry.matcher, req)
+        except InfeasibleRules as exc:
+            err = validation_error(exc)
+            raise ApiError(422, err.message.replace("invalid input", "no plan honours the rules", 1),
+                           code="infeasible", details=err.details) from None
         return plan.model_dump(mode="json")
