@@ -40,6 +40,8 @@ Progress = Callable[[int, int], None]
 ABSENT = -1
 BYE = -2
 _MAX_LISTED_REPEATS = 1000
+#: Up to this many people, leftover conflicts go to a tabu search over all rounds at once.
+GLOBAL_TABU_MAX = 300
 
 
 # ----------------------------------------------------------------------------------------------- the problem
@@ -169,8 +171,10 @@ class _Round:
 
 
 class _Solver:
-    def __init__(self, prob: SeatingProblem, seed: int, effort: float, progress: Progress | None):
+    def __init__(self, prob: SeatingProblem, seed: int, effort: float, progress: Progress | None,
+                 tabu_budget: int | None = None):
         self.p = prob
+        self.tabu_budget = tabu_budget
         self.rng = np.random.default_rng(seed)
         self.effort = effort
         self.progress = progress
@@ -399,24 +403,35 @@ class _Solver:
         if len(conflicted) and tabu_steps:
             value = 0.5 * float(S[ar, tab].sum())
             best_value, best_tab = value, tab.copy()
-            tabu_until = np.zeros(m, np.int64)
+            tabu_until = np.zeros((m, T), np.int64)  # person may not return to a table it left until then
+            width = 8 if m <= 200 else 1
             for step in range(tabu_steps):
                 conflicted = np.flatnonzero((K[ar, tab] > 0.5) & ~locked)
                 if len(conflicted) == 0:
                     break
-                i = int(conflicted[self.rng.integers(len(conflicted))])
-                d = deltas(i)
-                allowed = d.copy()
-                allowed[tabu_until > step] = -np.inf
-                j = int(np.argmax(allowed))
-                if not np.isfinite(allowed[j]) or value + d[int(np.argmax(d))] > best_value + 1e-9:
-                    j = int(np.argmax(d))  # aspiration: a tabu move that beats the best is allowed
-                if not np.isfinite(d[j]):
+                self.tabu_used += 1
+                pick = self.rng.choice(conflicted, size=min(width, len(conflicted)), replace=False)
+                best_move, best_d, best_any, best_any_d = None, -np.inf, None, -np.inf
+                for i in pick:
+                    i = int(i)
+                    d = deltas(i)
+                    j = int(np.argmax(d))
+                    if d[j] > best_any_d:
+                        best_any, best_any_d = (i, j), float(d[j])
+                    d[(tabu_until[i, tab] > step) | (tabu_until[:, tab[i]] > step)] = -np.inf
+                    j = int(np.argmax(d))
+                    if d[j] > best_d:
+                        best_move, best_d = (i, j), float(d[j])
+                if best_any is not None and value + best_any_d > best_value + 1e-9:
+                    best_move, best_d = best_any, best_any_d  # aspiration: a tabu move that beats the best
+                if best_move is None or not np.isfinite(best_d):
                     continue
-                value += float(d[j])
+                i, j = best_move
+                a, b = tab[i], tab[j]
+                value += best_d
                 swap(i, j)
-                tenure = int(self.rng.integers(3, 10))
-                tabu_until[i] = tabu_until[j] = step + tenure
+                tabu_until[i, a] = step + int(self.rng.integers(3, 10))
+                tabu_until[j, b] = step + int(self.rng.integers(3, 10))
                 if value > best_value + 1e-9:
                     best_value, best_tab = value, tab.copy()
             if value < best_value - 1e-9:
@@ -428,7 +443,128 @@ class _Solver:
                 cnt[:] = 0
                 np.add.at(cnt, (tab, roles), 1)
             local_search(steps)
+        self.conflicts[rd.r] = int((K[ar, tab] > 0.5).sum())
         return tab
+
+    # ------------------------------------------------------------------------- global conflict search
+    def _global_tabu(self, budget: int) -> None:
+        """Tabu search over all rounds at once on conflicts only (repeats, forbidden pairs): the social-golfer
+        local search of Dotú and Van Hentenryck. Moves swap two people of one round; the best non-tabu swap
+        of a conflicted person over every round is taken, worsening or not; the best state seen is kept."""
+        rounds = [rd for rd in self.rounds if rd.m > 1 and rd.T > 1]
+        if not rounds:
+            return
+        N = len(self.M)
+        forb = np.zeros((N, N), np.float64)
+        n = self.p.n
+        forb[:n, :n] = self.p.forbidden * 1000.0
+        real = np.zeros(N, bool)
+        real[:n] = True
+        counted = np.outer(real, real)
+        if self.bye:
+            counted = np.outer(np.ones(N, bool), np.ones(N, bool)) & ~np.outer(~real, ~real)
+        tabs = {rd.r: self._tabs[rd.r] for rd in rounds}
+        locked = {rd.r: self._locked(rd) for rd in rounds}
+        cnts = {}
+        for rd in rounds:
+            c = np.zeros((rd.T, self.n_roles + 1), np.int64)
+            np.add.at(c, (tabs[rd.r], rd.roles), 1)
+            cnts[rd.r] = c
+        tabu = {rd.r: np.zeros((rd.m, rd.T), np.int64) for rd in rounds}
+
+        def cost() -> float:
+            Mf = self.M.astype(np.float64)
+            rep = np.clip(Mf - 1, 0, None) * counted
+            return float(np.triu(rep + forb * Mf, 1).sum())
+
+        current = cost()
+        best, best_tabs = current, {r: t.copy() for r, t in tabs.items()}
+        for step in range(budget):
+            if current < 0.5:
+                break
+            Mf = self.M.astype(np.float64)
+            E = (Mf >= 1) * counted + forb
+            D = (Mf >= 2) * counted + forb
+            move, move_d, asp, asp_d = None, np.inf, None, np.inf
+            for rd in rounds:
+                tab = tabs[rd.r]
+                idx = rd.idx
+                onehot = np.zeros((rd.m, rd.T))
+                onehot[np.arange(rd.m), tab] = 1.0
+                El = E[np.ix_(idx, idx)]
+                Dl = D[np.ix_(idx, idx)]
+                JE = El @ onehot
+                LD = Dl @ onehot
+                ar = np.arange(rd.m)
+                own = LD[ar, tab]
+                conf = np.flatnonzero((own > 0.5) & ~locked[rd.r])
+                if len(conf) == 0:
+                    continue
+                a = tab[conf]
+                # delta[c, j]: conflicted person conf[c] swaps with j
+                d = (-own[conf][:, None] + JE[conf][:, tab] - El[conf]
+                     - own[None, :] + JE[:, a].T - El[:, conf].T)
+                bad = (tab[None, :] == a[:, None]) | locked[rd.r][None, :]
+                ghost = ar >= rd.n_real
+                bad |= ghost[conf][:, None] & ghost[None, :]
+                if self.n_roles:
+                    c = cnts[rd.r]
+                    ri = rd.roles[conf][:, None]
+                    rj = rd.roles[None, :]
+                    tb = tab[None, :]
+                    aa = a[:, None]
+                    ok = (rj == ri) | ((c[aa, rj] + 1 <= self.rmax[rj]) & (c[tb, ri] + 1 <= self.rmax[ri])
+                                       & (c[aa, ri] - 1 >= self.rmin[ri]) & (c[tb, rj] - 1 >= self.rmin[rj]))
+                    bad |= ~ok
+                d = d + self.rng.random(d.shape) * 1e-3  # random tie-break
+                d[bad] = np.inf
+                x = np.unravel_index(int(np.argmin(d)), d.shape)
+                if d[x] < asp_d:
+                    asp, asp_d = (rd, int(conf[x[0]]), int(x[1])), float(d[x])
+                tb = tabu[rd.r]
+                d[(tb[conf][:, tab] > step) | (tb[:, a].T > step)] = np.inf
+                x = np.unravel_index(int(np.argmin(d)), d.shape)
+                if d[x] < move_d:
+                    move, move_d = (rd, int(conf[x[0]]), int(x[1])), float(d[x])
+            if asp is not None and current + asp_d < best - 0.5:
+                move, move_d = asp, asp_d
+            if move is None or not np.isfinite(move_d):
+                continue
+            rd, i, j = move
+            tab = tabs[rd.r]
+            a, b = tab[i], tab[j]
+            gi, gj = rd.idx[i], rd.idx[j]
+            mem_a = rd.idx[(tab == a) & (np.arange(rd.m) != i)]
+            mem_b = rd.idx[(tab == b) & (np.arange(rd.m) != j)]
+            self.M[gi, mem_a] -= 1
+            self.M[mem_a, gi] -= 1
+            self.M[gj, mem_b] -= 1
+            self.M[mem_b, gj] -= 1
+            self.M[gi, mem_b] += 1
+            self.M[mem_b, gi] += 1
+            self.M[gj, mem_a] += 1
+            self.M[mem_a, gj] += 1
+            c = cnts[rd.r]
+            c[a, rd.roles[i]] -= 1
+            c[b, rd.roles[i]] += 1
+            c[b, rd.roles[j]] -= 1
+            c[a, rd.roles[j]] += 1
+            tab[i], tab[j] = b, a
+            self.moves += 1
+            self.tabu_used += 1
+            tabu[rd.r][i, a] = step + int(self.rng.integers(3, 10))
+            tabu[rd.r][j, b] = step + int(self.rng.integers(3, 10))
+            current = cost()
+            if current < best - 0.5:
+                best, best_tabs = current, {r: t.copy() for r, t in tabs.items()}
+        if current > best + 0.5:
+            for rd in rounds:
+                self._add_meetings(rd, tabs[rd.r], -1)
+            for rd in rounds:
+                tabs[rd.r][:] = best_tabs[rd.r]
+                self._add_meetings(rd, tabs[rd.r], +1)
+        for rd in rounds:
+            self._tabs[rd.r] = tabs[rd.r]
 
     # ------------------------------------------------------------------------------------------- driver
     def _store(self, rd: _Round, tab: np.ndarray) -> None:
@@ -439,64 +575,60 @@ class _Solver:
             ghost_tab = tab[rd.n_real:]
             self.table[rd.r, real[np.isin(tab[:rd.n_real], ghost_tab)]] = BYE
 
-    def _local_tab(self, rd: _Round) -> np.ndarray:
-        tab = np.empty(rd.m, np.int64)
-        t = self.table[rd.r, rd.idx[:rd.n_real]]
-        tab[:rd.n_real] = t
-        if rd.m > rd.n_real:
-            # empty seats: wherever tables are short of people
-            fill = np.bincount(t[t >= 0], minlength=rd.T)
-            short = np.repeat(np.arange(rd.T), rd.caps - fill)
-            if self.bye:
-                short = np.concatenate([short, [tab[i] for i in range(rd.n_real) if t[i] == BYE]])
-            tab[rd.n_real:] = short[:rd.m - rd.n_real]
-        if self.bye:
-            # the bye person sits "at" the table of the empty seat
-            byes = np.flatnonzero(t == BYE)
-            if len(byes):
-                ghost_t = tab[rd.n_real]
-                tab[byes] = ghost_t
-        return tab
-
-    def _bye_local_tab(self, rd: _Round) -> np.ndarray:
-        return self._tabs[rd.r].copy()
-
     def solve(self) -> Seating:
         p = self.p
         R = p.rounds
-        n = p.n
-        steps_pass = max(1, int(self.effort * 60 * max(n, 1)))
-        tabu = int(self.effort * min(200_000, 2000 + 400 * max(n, 1)))
-        sweeps = max(2, int(3 * self.effort)) if R > 1 else 1
-        total = R + sweeps * R
+        n = max(p.n, 1)
+        steps_pass = max(1, int(self.effort * 60 * n))
+        tabu_total = tabu_budget(n, self.effort) if self.tabu_budget is None else self.tabu_budget
+        visit = max(200, 30 * n)  # tabu moves per visit of a round, while conflicts remain
+        polish = max(2, int(2 * self.effort)) if R > 1 else 0
+        max_sweeps = polish + (1000 if R > 1 else 0)
+        self.tabu_used = 0
+        self.conflicts = [0] * R
+        total = R + polish * R
         done = 0
         self._tabs: list[np.ndarray] = [np.zeros(0, np.int64)] * R
         for rd in self.rounds:
             W, C = self._weights(rd)
             tab = self._construct(rd, W) if rd.m else np.zeros(0, np.int64)
-            tab = self._improve(rd, W, C, tab, steps_pass, tabu // 4) if rd.m else tab
-            self._tabs[rd.r] = tab
             if rd.m:
+                tab = self._improve(rd, W, C, tab, steps_pass, min(visit, tabu_total - self.tabu_used))
                 self._add_meetings(rd, tab, +1)
+            self._tabs[rd.r] = tab
             done += 1
             if self.progress:
                 self.progress(done, total)
-        for _sweep in range(sweeps if R > 1 else 0):
+        sweep = 0
+        if R > 1 and sum(self.conflicts) and n <= GLOBAL_TABU_MAX:
+            self._global_tabu(tabu_total)
+            self.conflicts = [0] * R
+        while sweep < max_sweeps:
+            if sweep >= polish and (sum(self.conflicts) == 0 or self.tabu_used >= tabu_total):
+                break
             for rd in self.rounds:
                 if rd.m:
                     tab = self._tabs[rd.r]
                     self._add_meetings(rd, tab, -1)
                     W, C = self._weights(rd)
-                    tab = self._improve(rd, W, C, tab.copy(), steps_pass, tabu // max(1, R))
+                    budget = max(0, min(visit, tabu_total - self.tabu_used))
+                    tab = self._improve(rd, W, C, tab.copy(), steps_pass, budget)
                     self._tabs[rd.r] = tab
                     self._add_meetings(rd, tab, +1)
-                done += 1
-                if self.progress:
-                    self.progress(done, total)
+                if sweep < polish:
+                    done += 1
+                    if self.progress:
+                        self.progress(done, total)
+            sweep += 1
         for rd in self.rounds:
             if rd.m:
                 self._store(rd, self._tabs[rd.r])
         return Seating(self.table, [list(map(int, rd.caps)) for rd in self.rounds], self.moves)
+
+
+def tabu_budget(n: int, effort: float = 1.0) -> int:
+    """Tabu moves allowed while repeats or conflicts remain (shared by the restarts of one plan)."""
+    return int(effort * min(150_000, 20_000 + 100 * n))
 
 
 def solve_seating(prob: SeatingProblem, seed: int = 0, effort: float = 1.0, progress: Progress | None = None,
@@ -514,16 +646,19 @@ def solve_seating(prob: SeatingProblem, seed: int = 0, effort: float = 1.0, prog
     if restarts is None:
         restarts = int(np.clip(round(effort * 600 / n), 1, 24))
     best, best_key = None, None
+    budget = tabu_budget(n, effort)
     for k in range(restarts):
         ss = np.random.SeedSequence([seed, k])
         sub_seed = int(ss.generate_state(1)[0])
-        s = _Solver(prob, sub_seed, effort, progress if k == 0 else None).solve()
+        solver = _Solver(prob, sub_seed, effort, progress if k == 0 else None, tabu_budget=budget)
+        s = solver.solve()
+        budget = max(0, budget - solver.tabu_used)
         viol = len(find_violations(s, prob))
         rep, _forced, _ = count_repeats(s, prob)
         key = (viol, rep, -plan_affinity(s, prob))
         if best_key is None or key < best_key:
             best, best_key = s, key
-        if viol == 0 and rep == 0 and restarts > 1 and k >= restarts // 2 and _flat(prob):
+        if viol == 0 and rep == 0 and _flat(prob):
             break
     assert best is not None
     return best
@@ -872,12 +1007,8 @@ def plan_tables(ids: Sequence[str], affinity: np.ndarray, request: TablePlanRequ
         by_name = {name: c for c, name in enumerate(role_names)}
         for i, role in enumerate(roles or [""] * n):
             role_code[i] = by_name.get((role or "").strip().lower(), -1)
-    if request.attendees is not None and errors:
-        pass
     if errors:
         raise InvalidInput(errors)
-    if request.capacities is None and request.table_size is not None and request.table_size < 2:
-        raise InvalidInput([{"field": "table_size", "message": "at least 2"}])
 
     prob = SeatingProblem(
         affinity=np.asarray(affinity, np.float32), rounds=R, table_size=request.table_size,
