@@ -162,6 +162,7 @@ def _setup_demo(database_url: str, config: dict[str, Any]) -> tuple[str, Any, st
     if proc.exitcode != 0:
         raise click.ClickException("loading the demo event failed (see the error above)")
     key = store.create_key(DEMO_TENANT, label="demo")
+    store.dispose()
     return key, ef, source
 
 
@@ -230,7 +231,7 @@ def serve(host: str, port: int, workers: int, database_url: str | None, encoder:
     full = default_config() | app_config
     if full["ENCODER"] not in ("model", "hashing"):
         raise click.UsageError(f"MATCHMAKER_ENCODER must be model or hashing; got {full['ENCODER']!r}")
-    _store(database_url)  # create tables once, before any worker
+    _store(database_url).dispose()  # create tables once, before any worker; no connection crosses the fork
     if demo:
         key, ef, _ = _setup_demo(database_url, full)
         first = ef.attendees[0].id if ef.attendees else "ATTENDEE"
@@ -241,6 +242,7 @@ def serve(host: str, port: int, workers: int, database_url: str | None, encoder:
         click.echo(f"  curl -s -H 'Authorization: Bearer {key}' "
                    f"'{base}/v1/events/{ef.event.id}/attendees/{first}/matches?limit=3'")
         click.echo(f"API docs: {base}/docs   OpenAPI: {base}/v1/openapi.json   metrics: {base}/metrics")
+        click.echo("(each worker loads the model as it starts: the first answers may take a few seconds)")
         click.echo("")
     options = {"bind": f"{host}:{port}", "workers": workers, "timeout": timeout, "graceful_timeout": 10,
                "child_exit": _child_exit, "post_worker_init": _post_worker_init, "accesslog": None,
