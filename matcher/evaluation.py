@@ -301,7 +301,7 @@ def _engine(ctx: Context, name: str) -> Ranking | None:
     m = ctx.matcher
     live = [a.id for a in ctx.attendees]
     t = time.perf_counter()
-    shown = m.recommend_all(live, k=ctx.k, progress=ctx.progress)
+    shown = m.recommend_all(live, k=ctx.k, progress=ctx.progress, explain=False)
     seconds = time.perf_counter() - t
     lists = {aid: [x.id for x in ms] for aid, ms in shown.items()}
     scores = m.pair_scores(ctx.ids).scores
