@@ -83,7 +83,32 @@ def query_int(name: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
+def _has_control(value: str) -> bool:
+    return any(ord(ch) < 32 for ch in value)
+
+
+def check_ids(pairs) -> None:
+    """400 naming each id that holds a control character (PostgreSQL cannot store NUL; none is sensible)."""
+    bad = [{"field": field, "message": f"id {value!r} must not contain control characters"}
+           for field, value in pairs if _has_control(value)]
+    if bad:
+        raise ApiError(400, f"invalid input: {bad[0]['field']}: {bad[0]['message']}", code="validation_error",
+                       details=bad)
+
+
+@bp.before_request
+def _path_ids() -> None:
+    """Ids in the path with control characters name nothing stored: 404 before any query."""
+    args = request.view_args or {}
+    if _has_control(args.get("event_id", "")):
+        raise ApiError(404, f"unknown event {args['event_id']!r}")
+    if _has_control(args.get("attendee_id", "")):
+        raise ApiError(404, f"unknown attendee {args['attendee_id']!r} in event {args.get('event_id')!r}")
+
+
 def event_or_404(event_id: str) -> EventRow:
+    if _has_control(event_id):
+        raise ApiError(404, f"unknown event {event_id!r}")
     row = services().store.get_event(g.tenant_id, event_id)
     if row is None:
         raise ApiError(404, f"unknown event {event_id!r}")
@@ -127,6 +152,7 @@ def ingest(row: EventRow, batch: list[Attendee]) -> tuple[int, int]:
 @bp.post("/events")
 def create_event():
     ev = validate(Event, read_object())
+    check_ids([("id", ev.id)])
     try:
         row = services().store.create_event(g.tenant_id, ev)
     except Conflict as exc:
@@ -179,6 +205,7 @@ def upsert_attendees(event_id: str):
         msg = f"at most {limit} attendees per request; got {len(items)} (split the batch)"
         raise ApiError(400, msg, code="validation_error", details=[{"field": "attendees", "message": msg}])
     batch = validate(AttendeeBatch, data).attendees
+    check_ids((f"attendees[{i}].id", a.id) for i, a in enumerate(batch))
     created_n, updated_n = ingest(row, batch)
     version = services().store.get_event(g.tenant_id, event_id)
     return {"upserted": len(batch), "created": created_n, "updated": updated_n,
@@ -260,6 +287,7 @@ def matches(event_id: str, attendee_id: str):
 def post_feedback(event_id: str):
     row = event_or_404(event_id)
     fb = validate(Feedback, read_object())
+    check_ids([("from_id", fb.from_id), ("to_id", fb.to_id)])
     if fb.from_id == fb.to_id:
         msg = "from_id and to_id must differ"
         raise ApiError(400, f"invalid input: {msg}", code="validation_error",

@@ -101,6 +101,15 @@ def init_app(app: Flask) -> None:
                 message = f"request body too large: at most {limit} bytes"
         return error_response(status, CODES.get(status, "error"), message, headers=headers)
 
+    from sqlalchemy.exc import DataError
+
+    @app.errorhandler(DataError)
+    def _data(exc: DataError):
+        # the database refused a value the models accept (e.g. a NUL character under PostgreSQL); nothing
+        # was written: the transaction rolled back
+        return error_response(400, "bad_request", "a value in the request cannot be stored (control characters "
+                                                  "such as NUL are not allowed in ids)")
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")

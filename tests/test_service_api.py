@@ -174,3 +174,20 @@ def test_health_metrics_and_docs(app, api):
     page = c.get("/docs")
     assert page.status_code == 200 and b"/v1/openapi.json" in page.data
     assert c.get("/v1/openapi.json").get_json()["openapi"].startswith("3.")
+
+
+def test_control_characters_in_ids_are_refused_not_500(api):
+    seed(api)
+    assert_error(api.post("/v1/events", json={"id": "bad\u0000id"}), 400, "validation_error", "control characters")
+    err = assert_error(api.post("/v1/events/e1/attendees", json=[{"id": "ok"}, {"id": "nul\u0000"}]), 400,
+                       "validation_error")
+    assert err["details"][0]["field"] == "attendees[1].id"
+    assert_error(api.get("/v1/events/e1/attendees/ok"), 404, "not_found")  # nothing of the batch was written
+    assert_error(api.post("/v1/events/e1/feedback", json={"from_id": "founder", "to_id": "x\u0000",
+                                                          "kind": "met"}), 400, "validation_error")
+    assert_error(api.get("/v1/events/e%00/attendees"), 404, "not_found")
+    assert_error(api.get("/v1/events/e1/attendees/a%00b/matches"), 404, "not_found")
+    # free text may hold them (stored as JSON escapes)
+    r = api.patch("/v1/events/e1/attendees/founder", json={"bio": "tab\there, nul\u0000there"})
+    assert r.status_code == 200
+    assert api.get("/v1/events/e1/attendees/founder").get_json()["bio"] == "tab\there, nul\u0000there"
