@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -193,7 +194,23 @@ def _child_exit(server, worker) -> None:  # pragma: no cover - runs in the gunic
 
 
 def _post_worker_init(worker) -> None:  # pragma: no cover - runs in gunicorn workers
-    """Load the encoder as the worker starts, so the first request does not wait for the model."""
+    """Cap the worker's compute threads (workers x threads <= cores: no oversubscription), then load the
+    encoder, so the first request does not wait for the model."""
+    threads = int(os.environ.get("MATCHMAKER_WORKER_THREADS", "0"))
+    if threads > 0:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)  # BLAS and OpenMP (FAISS) pools
+        try:
+            import faiss
+
+            faiss.omp_set_num_threads(threads)
+        except ImportError:
+            pass
+        if "torch" in sys.modules or worker.wsgi.config.get("ENCODER") == "model":
+            import torch
+
+            torch.set_num_threads(threads)
     try:
         _ = worker.wsgi.extensions["matchmaker"].registry.encoder.model_id
     except Exception:  # a broken model shows up, with its message, on the first request that needs it
@@ -210,11 +227,14 @@ def _post_worker_init(worker) -> None:  # pragma: no cover - runs in gunicorn wo
               help="model: all-MiniLM-L6-v2 (default); hashing: the fast stand-in (tests, load tests).")
 @click.option("--timeout", default=120, show_default=True, type=click.IntRange(10, 3600),
               help="gunicorn worker timeout, seconds (a first request may load the model).")
+@click.option("--threads", default=0, type=click.IntRange(0, 256),
+              help="Compute threads per worker (default: CPU cores / workers, at least 1).")
 @click.option("--demo", is_flag=True,
               help="Create the database, a demo tenant and key, load the sample event, print a curl example.")
 def serve(host: str, port: int, workers: int, database_url: str | None, encoder: str | None, timeout: int,
-          demo: bool) -> None:
+          threads: int, demo: bool) -> None:
     """Run the HTTP API with gunicorn."""
+    os.environ["MATCHMAKER_WORKER_THREADS"] = str(threads or max(1, (os.cpu_count() or 1) // workers))
     # multiprocess metrics: must be set before prometheus_client is first imported (by the service package)
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="matchmaker-prom-")
