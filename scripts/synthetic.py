@@ -481,6 +481,30 @@ def _same_company(x: str, y: str) -> bool:
 # --------------------------------------------------------------------------------------------------------------
 
 
+class _Rng(random.Random):
+    """``random.Random`` with lean ``choice``/``sample``/``randint``/``randrange`` (one ``random()`` call each, no
+    type checks): the generator draws millions of times at 100,000 attendees. Seeded and deterministic."""
+
+    def choice(self, seq):
+        return seq[int(self.random() * len(seq))]
+
+    def sample(self, population, k):
+        pool = list(population)
+        n = len(pool)
+        if not 0 <= k <= n:
+            raise ValueError(f"sample of {k} from {n}")
+        for i in range(k):
+            j = i + int(self.random() * (n - i))
+            pool[i], pool[j] = pool[j], pool[i]
+        return pool[:k]
+
+    def randint(self, a, b):
+        return a + int(self.random() * (b - a + 1))
+
+    def randrange(self, n):
+        return int(self.random() * n)
+
+
 class _Names:
     """Unique, realistic company names drawn from a seeded generator."""
 
@@ -554,11 +578,13 @@ def _split(n: int, shares: dict[str, float]) -> dict[str, int]:
 
 
 def generate_event(n: int, seed: int = 0, *, name: str = "", event_id: str = "",
-                   noise: float = 0.1) -> SyntheticEvent:
+                   noise: float = 0.1, validate: bool = True) -> SyntheticEvent:
     """A synthetic event of ``n`` attendees with planted complementary pairs; the same seed gives the same event.
 
     ``noise`` (0 to 1): the share of attendees with vague or off-topic goals and no counterpart, and the chance
     that a planted attendee lacks a bio, title or offers, or carries an off-topic goal.
+    ``validate=False`` builds the attendees without pydantic's checks: the same output (a test says so), about
+    twice as fast, for large benchmarks.
 
     >>> ev = generate_event(40, seed=3, name="Demo Day")
     >>> ev.event_file.event.name, len(ev.event_file.attendees), all(a < b for a, b in ev.truth)
@@ -568,7 +594,7 @@ def generate_event(n: int, seed: int = 0, *, name: str = "", event_id: str = "",
         raise ValueError(f"n must be a positive integer number of attendees, got {n!r}")
     if not 0.0 <= noise <= 1.0:
         raise ValueError(f"noise must be between 0 and 1, got {noise!r}")
-    rng = random.Random(f"matchmaker-synthetic:{seed}")
+    rng = _Rng(f"matchmaker-synthetic:{seed}")
     names = _Names(rng)
     name = name or f"Synthetic Networking Event (seed {seed})"
     event_id = event_id or (_slug(name) or f"synthetic-{seed}")
@@ -610,7 +636,11 @@ def generate_event(n: int, seed: int = 0, *, name: str = "", event_id: str = "",
             members[p.cluster][p.side].append(p.attendee["id"])
     clusters = [Cluster(k, t, r, tuple(sorted(members[i][0])), tuple(sorted(members[i][1])))
                 for i, (k, t, r) in enumerate(cluster_specs)]
-    attendees = [Attendee.model_validate(p.attendee) for p in sorted(people, key=lambda p: p.attendee["id"])]
+    people.sort(key=lambda p: p.attendee["id"])
+    if validate:
+        attendees = [Attendee.model_validate(p.attendee) for p in people]
+    else:
+        attendees = [Attendee.model_construct(**p.attendee, opt_out=False, metadata={}) for p in people]
     ef = EventFile(event=Event(id=event_id, name=name), attendees=attendees)
     return SyntheticEvent(ef, clusters, {p.attendee["id"]: p.company for p in people})
 
@@ -895,7 +925,7 @@ def _connect(people: list[_Person], ids: list[str], rng: random.Random) -> None:
             group = by_cluster[rng.choice(clusters)]
             for j in rng.sample(group, min(len(group), rng.randint(2, 5))):
                 link(i, j)
-    for _ in range(n // 4):
+    for _ in range(n // 10):
         link(rng.randrange(n), rng.randrange(n))
     blocks = [(rng.randrange(n), rng.randrange(n)) for _ in range(n // 100)]
     for i, p in enumerate(people):

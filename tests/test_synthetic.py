@@ -57,6 +57,13 @@ def test_different_seed_different_event():
     assert a.truth != b.truth
 
 
+def test_unvalidated_fast_path_builds_the_same_event():
+    for n, seed in ((50, 0), (1200, 8)):
+        fast, checked = generate_event(n, seed=seed, validate=False), generate_event(n, seed=seed)
+        assert fast.event_file == checked.event_file
+        assert event_json(fast.event_file) == event_json(checked.event_file)
+
+
 @pytest.mark.parametrize("n", [1, 2, 7, 10, 31, 150, 999])
 def test_exact_size_and_unique_ids(n):
     ef = generate_event(n, seed=1).event_file
