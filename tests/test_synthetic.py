@@ -10,8 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from models import parse_event
-from scripts.cli import main
-from scripts.synthetic import REGIONS, SAMPLE, event_json, generate_event
+from scripts.synthetic import REGIONS, SAMPLE, event_json, generate, generate_event
 
 SAMPLE_PATH = Path(__file__).resolve().parents[1] / "scripts" / "data" / "sample_event.json"
 
@@ -230,9 +229,15 @@ def test_bundled_sample_reads_like_a_real_event():
 # ---------------------------------------------------------------------------------------------------------- CLI
 
 
+def test_generate_is_a_matchmaker_command():
+    from scripts.cli import main  # imports every command (some load the engine): once, here
+
+    assert main.get_command(None, "generate") is generate
+
+
 def test_cli_writes_event_and_truth(tmp_path):
     out, truth = tmp_path / "e.json", tmp_path / "t.jsonl"
-    res = CliRunner().invoke(main, ["generate", "--attendees", "40", "--seed", "9", "--out", str(out),
+    res = CliRunner().invoke(generate, ["--attendees", "40", "--seed", "9", "--out", str(out),
                                     "--truth", str(truth), "--name", "Test Summit"])
     assert res.exit_code == 0, res.output
     ev = generate_event(40, seed=9, name="Test Summit")
@@ -248,7 +253,7 @@ def test_cli_writes_event_and_truth(tmp_path):
     (["--attendees", "5", "--noise", "2"], "--noise must be between 0 and 1"),
 ])
 def test_cli_bad_numbers_are_usage_errors(tmp_path, args, message):
-    res = CliRunner().invoke(main, ["generate", *args, "--out", str(tmp_path / "e.json")])
+    res = CliRunner().invoke(generate, [*args, "--out", str(tmp_path / "e.json")])
     assert res.exit_code == 2
     assert message in res.output
     assert not (tmp_path / "e.json").exists()
@@ -256,12 +261,12 @@ def test_cli_bad_numbers_are_usage_errors(tmp_path, args, message):
 
 def test_cli_unwritable_paths_are_usage_errors(tmp_path):
     runner = CliRunner()
-    res = runner.invoke(main, ["generate", "--attendees", "5", "--out", str(tmp_path / "missing" / "e.json")])
+    res = runner.invoke(generate, ["--attendees", "5", "--out", str(tmp_path / "missing" / "e.json")])
     assert res.exit_code == 2 and "does not exist" in res.output
-    res = runner.invoke(main, ["generate", "--attendees", "5", "--out", str(tmp_path)])
+    res = runner.invoke(generate, ["--attendees", "5", "--out", str(tmp_path)])
     assert res.exit_code == 2 and "is a directory" in res.output
     (tmp_path / "afile").write_text("x")
-    res = runner.invoke(main, ["generate", "--attendees", "5", "--out", str(tmp_path / "e.json"),
+    res = runner.invoke(generate, ["--attendees", "5", "--out", str(tmp_path / "e.json"),
                                "--truth", str(tmp_path / "afile" / "t.jsonl")])
     assert res.exit_code == 2 and "--truth" in res.output and "does not exist" in res.output
     assert "Traceback" not in res.output
