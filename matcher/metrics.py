@@ -162,10 +162,10 @@ def gini(counts: Sequence[float] | np.ndarray) -> float:
     """
     x = np.sort(np.asarray(counts, dtype=np.float64))
     n = len(x)
+    if (x < 0).any():
+        raise ValueError(f"gini needs non-negative counts; got {x.min()}")
     if n == 0 or x.sum() == 0:
         return 0.0
-    if (x < 0).any():
-        raise ValueError("gini needs non-negative counts")
     ranks = np.arange(1, n + 1)
     return float(2.0 * np.sum(ranks * x) / (n * x.sum()) - (n + 1.0) / n)
 

@@ -23,6 +23,9 @@ from scripts.recommend import demo, recommend  # noqa: E402
 main.add_command(recommend)
 main.add_command(demo)
 # Further commands register here (one line each).
+from scripts.evaluate import evaluate  # noqa: E402
+
+main.add_command(evaluate)
 from scripts.synthetic import generate  # noqa: E402
 
 main.add_command(generate)
