@@ -164,6 +164,8 @@ class _Round:
         self.T = len(caps)
         pins = np.full(self.m, -1, np.int64)
         pins[:self.n_real] = prob.pinned[r, real]
+        if ghosts and prob.capacities is None and prob.table_size == 2 and prob.odd == "bye":
+            pins[self.n_real:] = self.T - 1  # the bye "table" is the last one; who sits there sits out
         self.pinned = pins
         roles = np.full(self.m, -1, np.int64)
         roles[:self.n_real] = prob.roles[real]
@@ -172,8 +174,9 @@ class _Round:
 
 class _Solver:
     def __init__(self, prob: SeatingProblem, seed: int, effort: float, progress: Progress | None,
-                 tabu_budget: int | None = None):
+                 tabu_budget: int | None = None, noise: float = 0.0):
         self.p = prob
+        self.noise = noise
         self.tabu_budget = tabu_budget
         self.rng = np.random.default_rng(seed)
         self.effort = effort
@@ -226,7 +229,7 @@ class _Solver:
             W[:nr, :nr] = p.affinity[sub] / self.scale
             forb = p.forbidden[sub]
             met = self.M[sub] > 0
-            W[:nr, :nr] -= self.P_rep * met
+            W[:nr, :nr][met] = -self.P_rep  # a pair that met already gains no new affinity, only a repeat
             W[:nr, :nr][forb] = -self.P_forb
             C[:nr, :nr] = forb | met
         if m > nr:
@@ -478,9 +481,10 @@ class _Solver:
             return float(np.triu(rep + forb * Mf, 1).sum())
 
         current = cost()
-        best, best_tabs = current, {r: t.copy() for r, t in tabs.items()}
+        best, best_tabs, best_step = current, {r: t.copy() for r, t in tabs.items()}, 0
+        patience = max(500, 20 * len(self.M))
         for step in range(budget):
-            if current < 0.5:
+            if current < 0.5 or step - best_step > patience:
                 break
             Mf = self.M.astype(np.float64)
             E = (Mf >= 1) * counted + forb
@@ -529,7 +533,7 @@ class _Solver:
             if asp is not None and current + asp_d < best - 0.5:
                 move, move_d = asp, asp_d
             if move is None or not np.isfinite(move_d):
-                continue
+                break  # nobody who may move is in a conflict: what is left is forced by the rules
             rd, i, j = move
             tab = tabs[rd.r]
             a, b = tab[i], tab[j]
@@ -556,7 +560,8 @@ class _Solver:
             tabu[rd.r][j, b] = step + int(self.rng.integers(3, 10))
             current = cost()
             if current < best - 0.5:
-                best, best_tabs = current, {r: t.copy() for r, t in tabs.items()}
+                best, best_tabs, best_step = current, {r: t.copy() for r, t in tabs.items()}, step
+                self.tabu_steps_to_best = self.tabu_used
         if current > best + 0.5:
             for rd in rounds:
                 self._add_meetings(rd, tabs[rd.r], -1)
@@ -591,7 +596,11 @@ class _Solver:
         self._tabs: list[np.ndarray] = [np.zeros(0, np.int64)] * R
         for rd in self.rounds:
             W, C = self._weights(rd)
-            tab = self._construct(rd, W) if rd.m else np.zeros(0, np.int64)
+            if rd.m and self.noise > 0:  # restarts start from different basins
+                noisy = self.rng.random((rd.m, rd.m)).astype(np.float32) * self.noise
+                tab = self._construct(rd, W + (noisy + noisy.T) / 2)
+            else:
+                tab = self._construct(rd, W) if rd.m else np.zeros(0, np.int64)
             if rd.m:
                 tab = self._improve(rd, W, C, tab, steps_pass, min(visit, tabu_total - self.tabu_used))
                 self._add_meetings(rd, tab, +1)
@@ -600,18 +609,23 @@ class _Solver:
             if self.progress:
                 self.progress(done, total)
         sweep = 0
+        global_done = False
         if R > 1 and sum(self.conflicts) and n <= GLOBAL_TABU_MAX:
-            self._global_tabu(tabu_total)
-            self.conflicts = [0] * R
+            self._global_tabu(tabu_total - self.tabu_used)
+            global_done = True
+        last = None
         while sweep < max_sweeps:
-            if sweep >= polish and (sum(self.conflicts) == 0 or self.tabu_used >= tabu_total):
+            left = sum(self.conflicts)
+            if sweep >= polish and (left == 0 or self.tabu_used >= tabu_total or global_done
+                                    or (last is not None and left >= last)):
                 break
+            last = left if sweep >= polish else None
             for rd in self.rounds:
                 if rd.m:
                     tab = self._tabs[rd.r]
                     self._add_meetings(rd, tab, -1)
                     W, C = self._weights(rd)
-                    budget = max(0, min(visit, tabu_total - self.tabu_used))
+                    budget = 0 if global_done else max(0, min(visit, tabu_total - self.tabu_used))
                     tab = self._improve(rd, W, C, tab.copy(), steps_pass, budget)
                     self._tabs[rd.r] = tab
                     self._add_meetings(rd, tab, +1)
@@ -628,7 +642,7 @@ class _Solver:
 
 def tabu_budget(n: int, effort: float = 1.0) -> int:
     """Tabu moves allowed while repeats or conflicts remain (shared by the restarts of one plan)."""
-    return int(effort * min(150_000, 20_000 + 100 * n))
+    return int(effort * min(150_000, 5_000 + 100 * n))
 
 
 def solve_seating(prob: SeatingProblem, seed: int = 0, effort: float = 1.0, progress: Progress | None = None,
@@ -644,13 +658,14 @@ def solve_seating(prob: SeatingProblem, seed: int = 0, effort: float = 1.0, prog
     check_rules(prob)
     n = max(prob.n, 1)
     if restarts is None:
-        restarts = int(np.clip(round(effort * 600 / n), 1, 24))
+        restarts = int(np.clip(round(effort * 240 / n), 1, 12))
     best, best_key = None, None
     budget = tabu_budget(n, effort)
     for k in range(restarts):
         ss = np.random.SeedSequence([seed, k])
         sub_seed = int(ss.generate_state(1)[0])
-        solver = _Solver(prob, sub_seed, effort, progress if k == 0 else None, tabu_budget=budget)
+        solver = _Solver(prob, sub_seed, effort, progress if k == 0 else None, tabu_budget=budget,
+                         noise=0.0 if k == 0 else 2.0 * k / restarts)
         s = solver.solve()
         budget = max(0, budget - solver.tabu_used)
         viol = len(find_violations(s, prob))
@@ -1034,6 +1049,8 @@ def _to_plan(s: Seating, prob: SeatingProblem, ids: list[str], event_id: str, se
         tables = []
         for t in range(len(caps)):
             mem = np.flatnonzero(tab == t)
+            if len(mem) == 0 and (tab == BYE).any():
+                continue  # the empty seat of a 1:1 round with a bye
             pinned_first = sorted(mem, key=lambda i: (prob.pinned[r, i] < 0, ids[i]))
             tables.append(PlanTable(table=t + 1, seats=[ids[i] for i in pinned_first]))
         rounds.append(PlanRound(round=r + 1, tables=tables,
