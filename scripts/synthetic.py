@@ -941,14 +941,31 @@ def _connect(people: list[_Person], ids: list[str], rng: random.Random) -> None:
 # --------------------------------------------------------------------------------------------------------------
 
 
+def event_json_chunks(event_file: EventFile):
+    """The stable layout of :func:`event_json`, one attendee at a time (bounded memory for large events)."""
+    head = json.dumps({"event": event_file.event.model_dump(mode="json")}, indent=1, ensure_ascii=False)
+    yield head[:-2] + ',\n "attendees": ['
+    for i, a in enumerate(event_file.attendees):
+        block = json.dumps(a.model_dump(mode="json"), indent=1, ensure_ascii=False).replace("\n", "\n  ")
+        yield ("\n  " if i == 0 else ",\n  ") + block
+    yield ("\n ]" if event_file.attendees else "]") + "\n}\n"
+
+
 def event_json(event_file: EventFile) -> str:
-    """The stable JSON layout of an event file: one attendee per block, indent 1, UTF-8, trailing newline."""
-    return json.dumps(event_file.to_json(), indent=1, ensure_ascii=False) + "\n"
+    """The stable JSON layout of an event file: ``json.dumps(..., indent=1, ensure_ascii=False)`` plus a newline.
+
+    >>> from models import Event
+    >>> event_json(EventFile(event=Event(id="e1"))).startswith('{\\n "event": {\\n  "id": "e1"')
+    True
+    """
+    return "".join(event_json_chunks(event_file))
 
 
 def write_event(event_file: EventFile, path: str | Path) -> None:
-    """Write an event file in the stable layout of :func:`event_json`."""
-    Path(path).write_text(event_json(event_file), encoding="utf-8")
+    """Write an event file in the stable layout of :func:`event_json`, streaming attendee by attendee."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for chunk in event_json_chunks(event_file):
+            fh.write(chunk)
 
 
 def write_truth(ev: SyntheticEvent, path: str | Path) -> int:
@@ -956,7 +973,7 @@ def write_truth(ev: SyntheticEvent, path: str | Path) -> int:
     count = 0
     with open(path, "w", encoding="utf-8") as fh:
         for a, b in ev.truth:
-            fh.write(json.dumps({"a": a, "b": b, "kind": "relevant"}) + "\n")
+            fh.write(f'{{"a": {json.dumps(a)}, "b": {json.dumps(b)}, "kind": "relevant"}}\n')
             count += 1
     return count
 

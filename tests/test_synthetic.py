@@ -89,6 +89,13 @@ def test_event_file_round_trips_through_validation(ev):
     assert again == ev.event_file
 
 
+def test_streamed_layout_is_plain_json_dumps(ev):
+    from models import Event, EventFile
+
+    for ef in (EventFile(event=Event(id="e1", name="Empty")), generate_event(1).event_file, ev.event_file):
+        assert event_json(ef) == json.dumps(ef.to_json(), indent=1, ensure_ascii=False) + "\n"
+
+
 def test_connections_and_blocks_refer_to_real_people(ev):
     by_id = people(ev)
     for a in by_id.values():
