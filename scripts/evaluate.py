@@ -134,6 +134,51 @@ def _load_evalset(event: str | None, truth: str | None, coauthor: str | None, sy
     return EvalSet(f"synthetic-{synthetic}-seed{seed}", ev.event_file, list(ev.truth))
 
 
+def parse_weights(value: str) -> dict[str, float]:
+    """``"mutual=2.4,lexical=0"`` -> ``{"mutual": 2.4, "lexical": 0.0}``; raises :class:`click.UsageError`.
+
+    >>> parse_weights("mutual=2.4, lexical=0")
+    {'mutual': 2.4, 'lexical': 0.0}
+    """
+    from models import CHANNELS
+
+    out: dict[str, float] = {}
+    for part in value.split(","):
+        if not part.strip():
+            continue
+        name, eq, num = part.partition("=")
+        name = name.strip()
+        if not eq or name not in CHANNELS:
+            raise click.UsageError(f"--weights takes CHANNEL=NUMBER pairs with channels {', '.join(CHANNELS)}; "
+                                   f"got {part.strip()!r}")
+        try:
+            out[name] = float(num)
+        except ValueError:
+            raise click.UsageError(f"--weights: {name} must be a number, got {num.strip()!r}") from None
+    return out
+
+
+def _override_policy(evalset: EvalSet, weights: str | None, diversity: float | None) -> EvalSet:
+    if weights is None and diversity is None:
+        return evalset
+    from pydantic import ValidationError
+
+    from models import from_pydantic
+
+    ef = evalset.event_file
+    data = ef.event.policy.model_dump()
+    if weights is not None:
+        data["weights"].update(parse_weights(weights))
+    if diversity is not None:
+        data["diversity"] = diversity
+    try:
+        policy = type(ef.event.policy).model_validate(data)
+    except ValidationError as exc:
+        raise click.UsageError(f"invalid policy override: {from_pydantic(exc, 'policy')}") from None
+    event = ef.event.model_copy(update={"policy": policy})
+    return EvalSet(evalset.name, ef.model_copy(update={"event": event}), evalset.pairs, evalset.mutual)
+
+
 def _strategies(value: str | None) -> list[str]:
     if not value:
         return list(STRATEGIES)
@@ -213,8 +258,9 @@ def _plots(report: Report, out: Path) -> list[str]:
         share = np.linspace(0, 1, len(cum))
         gini = report.results[n].metrics.get("gini", 0.0)
         ax1.plot(share, cum, label=f"{n} (Gini {gini:.2f})", lw=2 if n == report.default else 1.2)
-        ax2.hist(report.results[n].exposure, bins=np.arange(0, exp.max() + 2) - 0.5, histtype="step",
-                 label=f"{n} (max {int(exp.max())})", lw=2 if n == report.default else 1.2)
+        if n != "popularity":  # one list for everyone: on the Lorenz curve, it would squash this axis
+            ax2.hist(report.results[n].exposure, bins=np.arange(0, exp.max() + 2) - 0.5, histtype="step",
+                     label=f"{n} (max {int(exp.max())})", lw=2 if n == report.default else 1.2)
     ax1.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="equal exposure")
     ax1.set_xlabel("share of attendees (least shown first)")
     ax1.set_ylabel(f"share of all top-{k} slots")
@@ -326,17 +372,23 @@ when not allowed, role rules); must be 0. ms/list: time to produce one list, thi
               help='Write {"default": NAME, "strategies": {NAME: {metric: value}}} to FILE.')
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Write an HTML report with plots to DIR.")
+@click.option("--weights", default=None, metavar="CH=W,...",
+              help="Override the event policy's channel weights, e.g. 'mutual=2.4,lexical=0' (intent, interests, "
+                   "lexical, mutual).")
+@click.option("--diversity", type=click.FloatRange(0, 1), default=None,
+              help="Override the event policy's diversity (0 = pure relevance).")
 @click.option("--model", default=None, help="sentence-transformers model name or path (default: bundled MiniLM).")
 @click.option("--encoder", "encoder_name", type=click.Choice(["model", "hashing"]), default="model", hidden=True,
               help="'hashing': the deterministic stand-in encoder (tests).")
 def evaluate(event_path, truth_path, coauthor, backtest, before, synthetic, seed, k, strategies, json_out,
-             report_dir, model, encoder_name) -> None:
+             report_dir, weights, diversity, model, encoder_name) -> None:
     """Compare ranking strategies on an event with ground truth: Recall/Precision/nDCG@k, MRR, MAP, two-sided
     recall, coverage, exposure (Gini, max), same-company rate, rule violations and time per list."""
     from matcher.evaluation import evaluate as run
 
     names = _strategies(strategies)
     evalset = _load_evalset(event_path, truth_path, coauthor, synthetic, seed, backtest, before)
+    evalset = _override_policy(evalset, weights, diversity)
     try:
         evalset.check()
     except InvalidInput as exc:

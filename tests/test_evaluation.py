@@ -275,3 +275,20 @@ def test_full_rankings_cover_everyone_allowed(enc):
     # f2 knows i1 and shares LendCo with i2; f1 may meet everyone else
     assert allowed[ctx.pos["f2"]].tolist() == [True, False, False, False, True]
     assert not np.diag(allowed).any()
+
+
+def test_cli_policy_overrides(tmp_path):
+    out = tmp_path / "m.json"
+    res = invoke("--coauthor", str(SAMPLE), "--strategies", "default,no-mutual", "--weights", "mutual=0",
+                 "--json", str(out))
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    # with the mutual weight already 0, the no-mutual ablation equals the default
+    assert doc["strategies"]["default"]["ndcg@10"] == doc["strategies"]["no-mutual"]["ndcg@10"]
+    for args, message in [(("--weights", "social=1"), "channels intent, interests, lexical, mutual; got 'social=1'"),
+                          (("--weights", "mutual=lots"), "mutual must be a number, got 'lots'"),
+                          (("--weights", "intent=0,interests=0,lexical=0,mutual=0"), "at least one channel"),
+                          (("--diversity", "2"), "2.0 is not in the range")]:
+        res = invoke("--coauthor", str(SAMPLE), "--strategies", "default", *args)
+        assert res.exit_code == 2, (args, res.output)
+        assert message in res.output, (args, res.output)
