@@ -59,7 +59,7 @@ def _store(database_url: str | None):
     from service.storage import Store
 
     try:
-        store = Store(database_url)
+        store = Store(database_url, schema=os.environ.get("MATCHMAKER_DATABASE_SCHEMA") or None)
         store.create_all()
     except Exception as exc:  # bad URL, server down, no permission: all say "cannot use this database"
         raise click.ClickException(f"cannot open database {database_url or '(default)'}: "
@@ -145,7 +145,7 @@ def _demo_load(database_url: str, config: dict[str, Any]) -> None:
     from service.ingest import load_event_file
     from service.storage import DbEmbeddingCache, Store
 
-    store = Store(database_url)
+    store = Store(database_url, schema=config.get("DATABASE_SCHEMA"))
     ef, _ = _demo_event()
     enc = CachedEncoder(encoder_factory(config)(), DbEmbeddingCache(store))
     load_event_file(store, enc, DEMO_TENANT, ef)

@@ -1,5 +1,5 @@
-"""Two real gunicorn workers (``matchmaker serve --workers 2``) on one SQLite file: a write answered by one
-worker is visible to the next request the other answers; /metrics merges both workers' counts."""
+"""Two real gunicorn workers (``matchmaker serve --workers 2``) on one database (SQLite file, PostgreSQL): a write
+answered by one worker is visible to the next request the other answers; /metrics merges both workers' counts."""
 
 from __future__ import annotations
 
@@ -59,12 +59,12 @@ class Http:
         raise AssertionError("the other worker never answered")
 
 
-def _start(tmp_path, *args: str):
+def _start(tmp_path, *args: str, db=None):
     """``matchmaker serve ARGS`` on a free port; returns (process, base url, log file)."""
-    url = f"sqlite:///{tmp_path}/mm.sqlite"
+    url = db.url if db else f"sqlite:///{tmp_path}/mm.sqlite"
     port = _free_port()
     env = dict(os.environ, MATCHMAKER_ENCODER="hashing", MATCHMAKER_HASHING_DIM="64", MATCHMAKER_EXPOSE_WORKER="1",
-               MATCHMAKER_DATABASE_URL=url)
+               MATCHMAKER_DATABASE_URL=url, MATCHMAKER_DATABASE_SCHEMA=(db.schema or "") if db else "")
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed by _stop
     proc = subprocess.Popen([sys.executable, "-m", "scripts.cli", "serve", "--port", str(port), *args],
@@ -100,17 +100,21 @@ def _wait(proc, base, tmp_path, log) -> None:
         time.sleep(0.2)
 
 
-@pytest.fixture
-def server(tmp_path):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server(request, tmp_path):
+    from service_support import drop_db, make_db
+
     from service.storage import Store
 
-    store = Store(f"sqlite:///{tmp_path}/mm.sqlite")
+    db = make_db(request.param, tmp_path)
+    store = Store(db.url, schema=db.schema)
     store.create_all()
     key = store.create_key("acme")
     store.dispose()
-    proc, base, log = _start(tmp_path, "--workers", "2")
+    proc, base, log = _start(tmp_path, "--workers", "2", db=db)
     yield Http(base, key)
     _stop(proc, log)
+    drop_db(db)
 
 
 def test_demo_prints_a_working_curl_command(tmp_path):
