@@ -193,6 +193,12 @@ def _child_exit(server, worker) -> None:  # pragma: no cover - runs in the gunic
     multiprocess.mark_process_dead(worker.pid)
 
 
+def _remove_prom_dir(server) -> None:  # pragma: no cover - runs in the gunicorn master
+    import shutil
+
+    shutil.rmtree(os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""), ignore_errors=True)
+
+
 def _post_worker_init(worker) -> None:  # pragma: no cover - runs in gunicorn workers
     """Cap the worker's compute threads (workers x threads <= cores: no oversubscription), then load the
     encoder, so the first request does not wait for the model."""
@@ -236,7 +242,8 @@ def serve(host: str, port: int, workers: int, database_url: str | None, encoder:
     """Run the HTTP API with gunicorn."""
     os.environ["MATCHMAKER_WORKER_THREADS"] = str(threads or max(1, (os.cpu_count() or 1) // workers))
     # multiprocess metrics: must be set before prometheus_client is first imported (by the service package)
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    own_prom_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if own_prom_dir:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="matchmaker-prom-")
     from service.storage import default_url, normalize_url
 
@@ -268,4 +275,6 @@ def serve(host: str, port: int, workers: int, database_url: str | None, encoder:
                "child_exit": _child_exit, "post_worker_init": _post_worker_init, "accesslog": None,
                "errorlog": "-", "loglevel": "info", "proc_name": "matchmaker",
                "control_socket_disable": True}
+    if own_prom_dir:
+        options["on_exit"] = _remove_prom_dir
     _Gunicorn.run(options, app_config)

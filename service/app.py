@@ -80,6 +80,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     errors.init_app(app)
     metrics.init_app(app)
+    registry = app.extensions["matchmaker"].registry
+    every = float(app.config.get("SWEEP_SECONDS", 5.0))
+
+    @app.teardown_request
+    def _sweep(_exc) -> None:
+        try:
+            registry.sweep(every)
+        except Exception:  # a database hiccup here must not affect the answer already sent
+            pass
+
     if app.config["EXPOSE_WORKER"]:
         pid = str(os.getpid())
 

@@ -16,6 +16,7 @@ so a write made through any worker or machine is visible to the next request eve
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -48,6 +49,7 @@ class EngineRegistry:
         self._lock = threading.RLock()
         self.full_loads_ = 0
         self.incremental_syncs_ = 0
+        self._swept = time.monotonic()
 
     @property
     def encoder(self) -> CachedEncoder:
@@ -64,6 +66,21 @@ class EngineRegistry:
 
     def drop(self, event_pk: int) -> None:
         self._entries.pop(event_pk, None)
+
+    def sweep(self, every_s: float = 5.0) -> None:
+        """At most every ``every_s`` seconds: forget deleted events and apply pending changes (erasures
+        included) to every loaded matcher, so memory never holds for long what storage no longer has."""
+        now = time.monotonic()
+        if now - self._swept < every_s or not self._entries:
+            return
+        self._swept = now
+        rows = self.store.events_by_pk(list(self._entries))
+        for pk in list(self._entries):
+            row = rows.get(pk)
+            if row is None:
+                self.drop(pk)
+            elif self._entries[pk].seq != row.seq:
+                self.use(row)
 
     def use(self, row: EventRow) -> _Entry:
         """The entry of ``row``'s event, synced to at least ``row.seq``. Hold ``entry.lock`` while using it."""

@@ -241,6 +241,14 @@ class Store:
             r = c.execute(q).first()
         return None if r is None else self._event_row(r)
 
+    def events_by_pk(self, pks: Iterable[int]) -> dict[int, EventRow]:
+        """The events among ``pks`` that still exist."""
+        pl = list(pks)
+        if not pl:
+            return {}
+        with self.engine.connect() as c:
+            return {r.pk: self._event_row(r) for r in c.execute(select(t.events).where(t.events.c.pk.in_(pl)))}
+
     def list_events(self, tenant_id: int) -> list[EventRow]:
         q = select(t.events).where(t.events.c.tenant_id == tenant_id).order_by(t.events.c.event_id)
         with self.engine.connect() as c:

@@ -155,3 +155,22 @@ def test_a_failing_batch_writes_nothing(db, monkeypatch):
 
         assert c.execute(select(func.count()).select_from(t.attendees)).scalar() == len(TOY)
     store.dispose()
+
+
+def test_other_workers_forget_erased_data_without_being_asked(db):
+    a, b = make_app(db), make_app(db, SWEEP_SECONDS=0)
+    wa = api_for(a, "acme")
+    wb = Api(b, wa.key)
+    seed(wa)
+    seed(wa, event_id="e2", attendees=TOY[:2])
+    match_ids(wb, "e1", "founder")
+    match_ids(wb, "e2", "founder")
+    reg = b.extensions["matchmaker"].registry
+    assert len(reg.loaded()) == 2
+    wa.delete("/v1/events/e1/attendees/gardener")
+    wa.delete("/v1/events/e2")
+    b.test_client().get("/healthz")  # any request to b, about anything
+    (m,) = reg.loaded().values()
+    assert "gardener" not in m and "founder" in m
+    for app in (a, b):
+        app.extensions["matchmaker"].store.dispose()
