@@ -143,6 +143,21 @@ class Seating:
     moves: int = 0
 
 
+def _table_sums(X: np.ndarray, tab: np.ndarray, T: int) -> np.ndarray:
+    """``out[i, t] = sum of X[i, j] over the people j at table t`` (float64), without a dense one-hot product."""
+    order = np.argsort(tab, kind="stable")
+    counts = np.bincount(tab, minlength=T)
+    out = np.zeros((X.shape[0], T), dtype=np.float64)
+    nonempty = np.flatnonzero(counts)
+    if len(nonempty):
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[nonempty]
+        src = X[:, order]
+        if src.dtype == bool:
+            src = src.view(np.uint8)
+        out[:, nonempty] = np.add.reduceat(src, starts, axis=1, dtype=np.float64)
+    return out
+
+
 def _fail(field_: str, message: str) -> InfeasibleRules:
     return InfeasibleRules([{"field": field_, "message": message}])
 
@@ -225,13 +240,16 @@ class _Solver:
         W = np.zeros((m, m), dtype=np.float32)
         C = np.zeros((m, m), dtype=bool)
         if nr:
-            sub = np.ix_(real, real)
-            W[:nr, :nr] = p.affinity[sub] / self.scale
+            everyone = nr == p.n  # then plain views, no fancy-index copies of (n, n) arrays
+            sub = np.s_[:nr, :nr] if everyone else np.ix_(real, real)
+            Wr = W[:nr, :nr]
+            np.multiply(p.affinity[sub], 1.0 / self.scale, out=Wr)
             forb = p.forbidden[sub]
-            met = self.M[sub] > 0
-            W[:nr, :nr][met] = -self.P_rep  # a pair that met already gains no new affinity, only a repeat
-            W[:nr, :nr][forb] = -self.P_forb
-            C[:nr, :nr] = forb | met
+            met = C[:nr, :nr]
+            np.greater(self.M[sub], 0, out=met)
+            np.putmask(Wr, met, -self.P_rep)  # a pair that met already gains no new affinity, only a repeat
+            np.putmask(Wr, forb, -self.P_forb)
+            met |= forb
         if m > nr:
             W[nr:, nr:] = -self.P_ghost
             if self.bye and nr:
@@ -341,21 +359,20 @@ class _Solver:
         movable = np.flatnonzero(~locked)
         if len(movable) == 0:
             return tab
-        onehot = np.zeros((m, T), dtype=np.float64)
-        onehot[np.arange(m), tab] = 1.0
-        S = W.astype(np.float64) @ onehot
-        K = C.astype(np.float64) @ onehot
+        S = np.asfortranarray(_table_sums(W, tab, T))  # columns (tables) are what a swap updates
+        K = np.asfortranarray(_table_sums(C, tab, T))
+        ar = np.arange(m)
+        own = S[ar, tab]  # affinity of each person to their own table
         use_roles = self.n_roles > 0
         roles = rd.roles
         cnt = np.zeros((T, self.n_roles + 1), np.int64)
         np.add.at(cnt, (tab, roles), 1)
-        ar = np.arange(m)
         rmin, rmax = self.rmin, self.rmax
         is_ghost = ar >= rd.n_real
 
         def deltas(i: int) -> np.ndarray:
             a = tab[i]
-            d = S[i, tab] - 2.0 * W[i] - S[i, a] + S[:, a] - S[ar, tab]
+            d = S[i, tab] - 2.0 * W[i] - own[i] + S[:, a] - own
             bad = (tab == a) | locked
             if is_ghost[i]:
                 bad |= is_ghost
@@ -382,23 +399,27 @@ class _Solver:
                 cnt[b, roles[j]] -= 1
                 cnt[a, roles[j]] += 1
             tab[i], tab[j] = b, a
+            mem = np.flatnonzero((tab == a) | (tab == b))
+            own[mem] = S[mem, tab[mem]]
             self.moves += 1
 
         def local_search(budget: int) -> int:
+            """Best swap for each person in turn; after the first pass only people at tables that changed in
+            the previous pass are looked at again ("don't look bits")."""
             used = 0
-            while used < budget:
-                improved = False
-                for i in self.rng.permutation(movable):
+            active = movable
+            while used < budget and len(active):
+                touched = np.zeros(T, bool)
+                for i in self.rng.permutation(active):
                     d = deltas(int(i))
                     j = int(np.argmax(d))
                     used += 1
                     if d[j] > 1e-9:
+                        touched[tab[i]] = touched[tab[j]] = True
                         swap(int(i), j)
-                        improved = True
                     if used >= budget:
                         break
-                if not improved:
-                    break
+                active = movable[touched[tab[movable]]]
             return used
 
         local_search(steps)
@@ -439,10 +460,9 @@ class _Solver:
                     best_value, best_tab = value, tab.copy()
             if value < best_value - 1e-9:
                 tab[:] = best_tab
-                onehot[:] = 0.0
-                onehot[ar, tab] = 1.0
-                S = W.astype(np.float64) @ onehot
-                K = C.astype(np.float64) @ onehot
+                S = np.asfortranarray(_table_sums(W, tab, T))
+                K = np.asfortranarray(_table_sums(C, tab, T))
+                own = S[ar, tab]
                 cnt[:] = 0
                 np.add.at(cnt, (tab, roles), 1)
             local_search(steps)
