@@ -170,7 +170,7 @@ class Context:
             items = [t for f in facets for t in it[f]]
             parts.append(len(items))
             texts.extend(items)
-        vecs = self.matcher.encode_texts(texts) if texts else np.zeros((0, self.matcher.encoder.dim), np.float32)
+        vecs = self.matcher.encode_texts(texts) if texts else np.zeros((0, 1), np.float32)  # dim unknown: 1
         return scoring.Segments(np.ascontiguousarray(vecs, dtype=np.float32), np.asarray(parts, dtype=np.int64))
 
     def profiles(self) -> np.ndarray:
@@ -325,7 +325,11 @@ def one_way_scores(ctx: Context) -> np.ndarray:
     w = pol.weights
     seek = ctx.item_vectors(("goals",))
     give = ctx.item_vectors(GIVE_FACETS)
-    d = scoring.directional(seek, give)  # (n, n): how well column serves row; NaN when either side is empty
+    n = len(ctx.ids)
+    if seek.vectors.shape[0] and give.vectors.shape[0]:
+        d = scoring.directional(seek, give)  # (n, n): how well column serves row; NaN when either side is empty
+    else:
+        d = np.full((n, n), np.nan, dtype=np.float32)  # nobody states goals (or nobody gives anything)
     one_way = np.where(~np.isnan(d), d, scoring.ONE_SIDED * np.nan_to_num(d.T, nan=0.0))
     one_way = np.clip(np.nan_to_num(one_way, nan=0.0), 0.0, 1.0)
     rest_w = {c: getattr(w, c) for c in ("interests", "lexical", "mutual")}

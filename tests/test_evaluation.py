@@ -292,3 +292,10 @@ def test_cli_policy_overrides(tmp_path):
         res = invoke("--coauthor", str(SAMPLE), "--strategies", "default", *args)
         assert res.exit_code == 2, (args, res.output)
         assert message in res.output, (args, res.output)
+
+
+def test_profiles_without_any_text_still_evaluate(enc):
+    ef = EventFile(event=Event(id="e"), attendees=[Attendee(id="a"), Attendee(id="b"), Attendee(id="c")])
+    rep = evaluate(EvalSet("blank", ef, [("a", "b")]), enc, k=1)
+    assert list(rep.results) == list(STRATEGIES)
+    assert all(r.metrics["violations"] == 0 for r in rep.results.values())
