@@ -33,6 +33,10 @@ from scripts.serve import keys, serve  # noqa: E402
 
 main.add_command(serve)
 main.add_command(keys)
+from scripts.tables import rotations, tables  # noqa: E402
+
+main.add_command(tables)
+main.add_command(rotations)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
