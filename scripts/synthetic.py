@@ -583,8 +583,8 @@ def generate_event(n: int, seed: int = 0, *, name: str = "", event_id: str = "",
 
     ``noise`` (0 to 1): the share of attendees with vague or off-topic goals and no counterpart, and the chance
     that a planted attendee lacks a bio, title or offers, or carries an off-topic goal.
-    ``validate=False`` builds the attendees without pydantic's checks: the same output (a test says so), about
-    twice as fast, for large benchmarks.
+    ``validate=False`` builds the attendees without pydantic's checks: the same output (a test says so), with
+    15-35% less CPU at 100,000 attendees, for large benchmarks.
 
     >>> ev = generate_event(40, seed=3, name="Demo Day")
     >>> ev.event_file.event.name, len(ev.event_file.attendees), all(a < b for a, b in ev.truth)
