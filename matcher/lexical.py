@@ -23,7 +23,7 @@ class LexicalIndex:
     >>> lex = LexicalIndex()
     >>> lex.set(0, {"seek": "Rust engineers", "give": "", "topic": "compilers"})
     >>> lex.set(1, {"seek": "", "give": "Rust jobs", "topic": "compilers"})
-    >>> float(lex.matrix("seek")[0] @ lex.matrix("give")[1].T.toarray()[:, 0]) > 0
+    >>> bool(row_dots(lex.matrix("give")[[1]], lex.matrix("seek")[[0]])[0] > 0)
     True
     """
 
@@ -31,7 +31,11 @@ class LexicalIndex:
         self._vectorizer = HashingVectorizer(n_features=N_FEATURES, alternate_sign=False, norm=None,
                                              stop_words="english", dtype=np.float32)
         self._analyzer = self._vectorizer.build_analyzer()
-        self._rows: dict[str, list[sp.csr_matrix | None]] = {k: [] for k in DOC_KINDS}
+        # rows are kept in the batches they arrived in: ``_where[key] = (batch, row)``; -1 = none
+        self._batches: dict[str, list[sp.csr_matrix]] = {k: [] for k in DOC_KINDS}
+        self._batch_starts: list[int] = []
+        self._n_rows = 0
+        self._where = np.full(0, -1, dtype=np.int64)  # key -> global row in the stacked batches
         self._df = np.zeros(N_FEATURES, dtype=np.int32)
         self._n_docs = 0
         self._cache: dict[str, sp.csr_matrix] | None = None
@@ -51,30 +55,33 @@ class LexicalIndex:
             return
         for k in keys:
             self.remove(k)
-        need = max(keys) + 1
         for kind in DOC_KINDS:
-            rows = self._rows[kind]
-            if len(rows) < need:
-                rows.extend([None] * (need - len(rows)))
-            m = self._counts([d[kind] for d in docs])
-            for i, k in enumerate(keys):
-                rows[k] = m[i]
+            self._batches[kind].append(self._counts([d[kind] for d in docs]))
+        need = max(keys) + 1
+        if self._where.size < need:
+            self._where = np.concatenate([self._where, np.full(need - self._where.size, -1, dtype=np.int64)])
+        self._where[np.asarray(keys, dtype=np.int64)] = self._n_rows + np.arange(len(keys))
+        self._batch_starts.append(self._n_rows)
+        self._n_rows += len(keys)
         # document frequency over the whole profile: a term counts once per attendee
         whole = self._counts([" ".join(d[kind] for kind in DOC_KINDS) for d in docs])
-        whole.data[:] = 1
+        whole.sum_duplicates()
         np.add.at(self._df, whole.indices, 1)
         self._n_docs += len(keys)
         self._cache = None
 
+    def _row(self, kind: str, global_row: int) -> sp.csr_matrix:
+        b = int(np.searchsorted(self._batch_starts, global_row, side="right") - 1)
+        return self._batches[kind][b][global_row - self._batch_starts[b]]
+
     def remove(self, key: int) -> None:
-        rows = self._rows["seek"]
-        if key >= len(rows) or rows[key] is None:
+        if key >= self._where.size or self._where[key] < 0:
             return
-        present = np.unique(sp.vstack([self._rows[kind][key] for kind in DOC_KINDS]).tocsr().indices)
+        g = int(self._where[key])
+        present = np.unique(np.concatenate([self._row(kind, g).indices for kind in DOC_KINDS]))
         np.subtract.at(self._df, present, 1)
         self._n_docs -= 1
-        for kind in DOC_KINDS:
-            self._rows[kind][key] = None
+        self._where[key] = -1
         self._cache = None
 
     def idf(self, columns: np.ndarray | None = None) -> np.ndarray:
@@ -86,11 +93,10 @@ class LexicalIndex:
         if self._cache is None:
             self._cache = {}
         if kind not in self._cache:
-            rows = self._rows[kind]
             empty = sp.csr_matrix((1, N_FEATURES), dtype=np.float32)
-            m = sp.vstack([r if r is not None else empty for r in rows], format="csr") if rows else \
-                sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
-            m = m.astype(np.float64)  # float64: a pair's value must not depend on the product's shape
+            stacked = sp.vstack([*self._batches[kind], empty], format="csr")
+            rows = np.where(self._where >= 0, self._where, self._n_rows)  # the empty row for missing keys
+            m = stacked[rows].astype(np.float64)  # float64: a pair's value must not depend on the product shape
             m.data = (1.0 + np.log(m.data)) * self.idf(m.indices)
             norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
             norms[norms == 0] = 1.0
