@@ -40,6 +40,10 @@ Progress = Callable[[int, int], None]
 ABSENT = -1
 BYE = -2
 _MAX_LISTED_REPEATS = 1000
+#: Above this many people in a round, the local search looks for a swap partner only at the NEAR_TABLES tables a
+#: person likes best (and the partner's side is covered when the partner's own turn comes).
+NEAR_TABLES_ABOVE = 10_000
+NEAR_TABLES = 12
 #: Up to this many people, leftover conflicts go to a tabu search over all rounds at once.
 GLOBAL_TABU_MAX = 300
 
@@ -336,7 +340,11 @@ class _Solver:
                     break
                 t = int(np.argmax(np.where(need, S[i] - mean_aff[i] * filled, -np.inf)))
                 place(int(i), t)
-        # 3. everyone else where they like the table best (compared with their average), room and roles allowing
+        # 3. people whose role has a per-table maximum (scarcest seats first), then everyone else, each where they
+        #    like the table best (compared with their average), room and roles allowing
+        limited = self.rmax[rd.roles] < (1 << 30)
+        if limited.any():
+            order = np.concatenate([order[limited[order]], order[~limited[order]]])
         for i in order:
             if tab[i] >= 0:
                 continue
@@ -369,6 +377,22 @@ class _Solver:
         np.add.at(cnt, (tab, roles), 1)
         rmin, rmax = self.rmin, self.rmax
         is_ghost = ar >= rd.n_real
+        # seats: members[t] lists who sits at table t (-1: unused slot); slot[x] is x's column there
+        members = np.full((T, int(rd.caps.max())), -1, np.int64)
+        slot = np.zeros(m, np.int64)
+
+        def index_seats() -> None:
+            members[:] = -1
+            order = np.argsort(tab, kind="stable")
+            starts = np.concatenate([[0], np.cumsum(np.bincount(tab, minlength=T))])
+            for t in range(T):
+                mem = order[starts[t]:starts[t + 1]]
+                members[t, :len(mem)] = mem
+                slot[mem] = np.arange(len(mem))
+
+        index_seats()
+        near = m > NEAR_TABLES_ABOVE  # large rooms: look for partners at one's best-liked tables only
+        n_near = min(T - 1, NEAR_TABLES)
 
         def deltas(i: int) -> np.ndarray:
             a = tab[i]
@@ -399,9 +423,40 @@ class _Solver:
                 cnt[b, roles[j]] -= 1
                 cnt[a, roles[j]] += 1
             tab[i], tab[j] = b, a
-            mem = np.flatnonzero((tab == a) | (tab == b))
+            members[a, slot[i]] = j
+            members[b, slot[j]] = i
+            slot[i], slot[j] = slot[j], slot[i]
+            mem = members[[a, b]].ravel()
+            mem = mem[mem >= 0]
             own[mem] = S[mem, tab[mem]]
             self.moves += 1
+
+        def best_partner(i: int) -> tuple[int, float]:
+            if not near:
+                d = deltas(i)
+                j = int(np.argmax(d))
+                return j, float(d[j])
+            a = tab[i]
+            row = S[i].copy()
+            row[a] = -np.inf
+            tops = np.argpartition(-row, n_near - 1)[:n_near]
+            cand = members[tops].ravel()
+            cand = cand[cand >= 0]
+            cand = cand[~locked[cand]]
+            if is_ghost[i]:
+                cand = cand[~is_ghost[cand]]
+            if use_roles and len(cand):
+                ri = roles[i]
+                rj = roles[cand]
+                tb = tab[cand]
+                ok = (rj == ri) | ((cnt[a, rj] + 1 <= rmax[rj]) & (cnt[tb, ri] + 1 <= rmax[ri])
+                                   & (cnt[a, ri] - 1 >= rmin[ri]) & (cnt[tb, rj] - 1 >= rmin[rj]))
+                cand = cand[ok]
+            if len(cand) == 0:
+                return i, -np.inf
+            d = S[i, tab[cand]] - 2.0 * W[i, cand] - own[i] + S[cand, a] - own[cand]
+            k = int(np.argmax(d))
+            return int(cand[k]), float(d[k])
 
         def local_search(budget: int) -> int:
             """Best swap for each person in turn; after the first pass only people at tables that changed in
@@ -411,10 +466,9 @@ class _Solver:
             while used < budget and len(active):
                 touched = np.zeros(T, bool)
                 for i in self.rng.permutation(active):
-                    d = deltas(int(i))
-                    j = int(np.argmax(d))
+                    j, gain = best_partner(int(i))
                     used += 1
-                    if d[j] > 1e-9:
+                    if gain > 1e-9:
                         touched[tab[i]] = touched[tab[j]] = True
                         swap(int(i), j)
                     if used >= budget:
@@ -465,6 +519,7 @@ class _Solver:
                 own = S[ar, tab]
                 cnt[:] = 0
                 np.add.at(cnt, (tab, roles), 1)
+                index_seats()
             local_search(steps)
         self.conflicts[rd.r] = int((K[ar, tab] > 0.5).sum())
         return tab
@@ -608,6 +663,7 @@ class _Solver:
         tabu_total = tabu_budget(n, self.effort) if self.tabu_budget is None else self.tabu_budget
         visit = max(200, 30 * n)  # tabu moves per visit of a round, while conflicts remain
         polish = max(2, int(2 * self.effort)) if R > 1 else 0
+        polish = getattr(self, "polish_override", polish)
         max_sweeps = polish + (1000 if R > 1 else 0)
         self.tabu_used = 0
         self.conflicts = [0] * R
@@ -636,7 +692,7 @@ class _Solver:
         last = None
         while sweep < max_sweeps:
             left = sum(self.conflicts)
-            if sweep >= polish and (left == 0 or self.tabu_used >= tabu_total or global_done
+            if (sweep >= polish or left == 0) and (left == 0 or self.tabu_used >= tabu_total or global_done
                                     or (last is not None and left >= last)):
                 break
             last = left if sweep >= polish else None
@@ -956,8 +1012,6 @@ def plan_tables(ids: Sequence[str], affinity: np.ndarray, request: TablePlanRequ
     forb = np.zeros((n, n), bool) if forbidden is None else np.asarray(forbidden, bool).copy()
     reasons: dict[tuple[int, int], str] = {}
     allow_company = allow_same_company if rules.allow_same_company is None else rules.allow_same_company
-    if same_company is not None and not allow_company:
-        forb |= np.asarray(same_company, bool)
     if blocked is not None:
         forb |= np.asarray(blocked, bool)
     if role_forbidden is not None and rules.respect_role_rules:
@@ -1007,6 +1061,33 @@ def plan_tables(ids: Sequence[str], affinity: np.ndarray, request: TablePlanRequ
     for x in team_rule:
         groups.setdefault(root(x), []).append(x)
     teams = [sorted(v) for v in groups.values() if len(v) > 1]
+    attends = {pos[aid]: set(r) for aid, r in rules.attendance.items() if aid in pos}
+    unit = {i: t for t, team in enumerate(teams) for i in team}
+    present_count = [n - sum(1 for rs in attends.values() if r not in rs) for r in range(1, R + 1)]
+    n_tables = [len(table_capacities(c, request.table_size, request.capacities, request.odd)[0])
+                for c in present_count]
+    if same_company is not None and not allow_company:
+        # colleagues sit apart, except colleagues an explicit keep_together rule puts in one team
+        company = np.asarray(same_company, bool).copy()
+        for team in teams:
+            company[np.ix_(team, team)] = False
+        forb |= company
+        np.fill_diagonal(forb, False)
+        label = np.full(n, -1, np.int64)
+        for i in range(n):
+            if label[i] < 0 and company[i].any():
+                staff = np.flatnonzero(company[i])
+                label[staff] = i
+                label[i] = i
+                name = f"{companies[i]!r}" if companies is not None and companies[i] else "one company"
+                _check_group_fits([i, *staff.tolist()],
+                                  f"{len(staff) + 1} attendees work at {name} and same-company attendees sit "
+                                  f"apart (set rules.allow_same_company or the event policy to seat them "
+                                  f"together)", "rules.allow_same_company", attends, n_tables, unit)
+    for g, group in enumerate(rules.keep_apart):
+        members = [pos[x] for x in group if x in pos]
+        _check_group_fits(members, f"rules.keep_apart[{g}] keeps {len(members)} attendees apart",
+                          f"rules.keep_apart[{g}]", attends, n_tables, unit)
 
     present = np.ones((R, n), bool)
     for aid, rounds in rules.attendance.items():
@@ -1058,6 +1139,17 @@ def plan_tables(ids: Sequence[str], affinity: np.ndarray, request: TablePlanRequ
                                                              + "; ".join(violations[:3]) + more
                                                              + ". Loosen the rules or add tables."}])
     return _to_plan(seating, prob, ids, event_id, request.seed, time.perf_counter() - t0)
+
+
+def _check_group_fits(members: list[int], what: str, field_: str, attends: dict[int, set[int]],
+                      tables: list[int], unit: dict[int, int]) -> None:
+    """People who must all sit apart need a table each, in every round they attend."""
+    if len(members) < 2:
+        return
+    for r, n_tables in enumerate(tables, 1):
+        here = {unit.get(i, -1 - i) for i in members if r in attends.get(i, {r})}  # a team needs one table
+        if len(here) > n_tables:
+            raise _fail(field_, f"round {r}: {what}, but there are only {n_tables} tables")
 
 
 def _to_plan(s: Seating, prob: SeatingProblem, ids: list[str], event_id: str, seed: int,

@@ -286,7 +286,7 @@ def test_attendance_per_round():
     ({"role_mix": [{"role": "mentor", "min": 1}]}, {"roles": ["mentor"] + [""] * 7},
      r"at least 1 'mentor' per table needs 2 for 2 tables, but only 1 attend"),
     ({"keep_apart": [["p0", "p1", "p2"]]}, {},
-     r"3 attendees must all sit apart .*rules.keep_apart\[0\].* but there are only 2 tables"),
+     r"rules.keep_apart\[0\]: round 1: rules.keep_apart\[0\] keeps 3 attendees apart, but there are only 2 tables"),
     ({"fixed_seats": [{"id": "p0", "table": 1, "rounds": [2]}], "attendance": {"p0": [1]}}, {"rounds": 2},
      r"'p0' is pinned to table 1 in round 2 but does not attend that round"),
 ])
@@ -299,8 +299,24 @@ def test_infeasible_rules_name_the_conflict(rules, kw, match):
 def test_company_larger_than_tables_is_named():
     same = np.ones((6, 6), bool)
     np.fill_diagonal(same, False)
-    with pytest.raises(InfeasibleRules, match=r"same company 'acme'.*allow_same_company"):
-        plan_tables(ids(6), sym(6, 0), req(table_size=3), same_company=same, companies=["acme"] * 6)
+    with pytest.raises(InfeasibleRules, match=r"rules.allow_same_company: round 1: 6 attendees work at 'Acme' "
+                                              r"and same-company attendees sit apart .* only 2 tables"):
+        plan_tables(ids(6), sym(6, 0), req(table_size=3), same_company=same, companies=["Acme"] * 6)
+
+
+def test_a_team_of_colleagues_sits_together_and_other_colleagues_apart():
+    same = np.zeros((9, 9), bool)
+    same[np.ix_([0, 1, 2], [0, 1, 2])] = True
+    np.fill_diagonal(same, False)
+    a = clusters(9, [(0, 2), (1, 2)])
+    plan = plan_tables(ids(9), a, req(rounds=2, table_size=3, rules={"keep_together": [["p0", "p1"]]}),
+                       same_company=same, companies=["acme"] * 3 + [""] * 6)
+    assert together(plan, "p0", "p1") == [1, 2]
+    assert together(plan, "p0", "p2") == together(plan, "p1", "p2") == []
+    # three colleagues, two of them a team: two tables are enough
+    two = plan_tables(ids(6), clusters(6, []), req(table_size=3, rules={"keep_together": [["p0", "p1"]]}),
+                      same_company=same[:6, :6], companies=["acme"] * 3 + [""] * 3)
+    assert together(two, "p0", "p1") == [1] and together(two, "p0", "p2") == []
 
 
 def test_unknown_ids_and_rounds_in_rules_are_named():
@@ -354,3 +370,19 @@ def test_plan_event_uses_the_matchers_scores_company_and_roles(hashing_encoder):
     assert set(dumped) == {"event", "rounds", "report"}
     with pytest.raises(InvalidInput, match=r"attendees\[1\]: unknown attendee id 'nobody'"):
         plan_event(m, req(table_size=2, attendees=["a0", "nobody"]))
+
+
+def test_large_room_partner_search_keeps_every_rule(monkeypatch):
+    """Above NEAR_TABLES_ABOVE people a swap partner is sought at one's best-liked tables only; the rules hold
+    the same way (exercised here on a small room by lowering the threshold)."""
+    from matcher import tables
+
+    monkeypatch.setattr(tables, "NEAR_TABLES_ABOVE", 10)
+    n = 60
+    roles = ["investor" if i % 6 == 0 else "" for i in range(n)]
+    a = sym(n, 9)
+    a[0, 6] = a[6, 0] = 5.0  # two investors who would love to share a table
+    plan = plan_tables(ids(n), a, req(rounds=3, table_size=6, rules={"role_mix": [{"role": "investor", "max": 1}],
+                                                                      "keep_apart": [["p1", "p2"]]}), roles=roles)
+    assert plan.report.repeats == 0 and together(plan, "p0", "p6") == [] and together(plan, "p1", "p2") == []
+    assert plan.report.ratio > plan.report.random_ratio + 0.1

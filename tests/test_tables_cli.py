@@ -148,10 +148,14 @@ def test_bad_files_say_what_is_wrong(event_file, tmp_path):
 
 def test_infeasible_rules_are_named(event_file, tmp_path):
     rules = tmp_path / "rules.json"
-    rules.write_text(json.dumps({"keep_together": [["u00", "u07"]]}))  # u00 and u07 both work at co0
+    rules.write_text(json.dumps({"keep_together": [["u00", "u03"]], "keep_apart": [["u03", "u00", "u05"]]}))
     res = run("tables", "--event", str(event_file), "--table-size", "4", "--rules", str(rules),
               "--out", str(tmp_path / "o"))
     assert res.exit_code == 1
     assert "the rules cannot all hold" in res.output
-    assert "rules.keep_together[0]: 'u00' and 'u07' must sit together, but they work at the same company 'co0'" \
+    assert "rules.keep_together[0]: 'u00' and 'u03' must sit together, but rules.keep_apart[0] keeps them apart" \
         in res.output
+    # colleagues sit apart: 14 people at 2 tables of 7 with co0 = u00, u07 and u14-less: fine; at 1 table: not
+    res = run("tables", "--event", str(event_file), "--table-size", "14", "--out", str(tmp_path / "o"))
+    assert res.exit_code == 1
+    assert "2 attendees work at 'co0' and same-company attendees sit apart" in res.output
