@@ -386,3 +386,24 @@ def test_large_room_partner_search_keeps_every_rule(monkeypatch):
                                                                       "keep_apart": [["p1", "p2"]]}), roles=roles)
     assert plan.report.repeats == 0 and together(plan, "p0", "p6") == [] and together(plan, "p1", "p2") == []
     assert plan.report.ratio > plan.report.random_ratio + 0.1
+
+
+@pytest.mark.model
+def test_sample_event_with_the_real_model(real_encoder):
+    """The bundled sample event, affinity from the real engine: no repeats, colleagues apart, far above random."""
+    from pathlib import Path
+
+    from matcher import Matcher
+    from models import load_event
+
+    ef = load_event(Path(__file__).parent.parent / "scripts" / "data" / "sample_event.json")
+    m = Matcher.from_event_file(ef, real_encoder)
+    plan = plan_event(m, req(rounds=3, table_size=8))
+    company = {a.id: a.company for a in ef.attendees}
+    assert plan.report.repeats == 0 and plan.report.violations == 0
+    assert sum(len(t.seats) for t in plan.rounds[0].tables) == len(ef.attendees)
+    for r in plan.rounds:
+        for t in r.tables:
+            names = [company[x] for x in t.seats if company[x]]
+            assert len(names) == len(set(names))
+    assert plan.report.ratio > plan.report.random_ratio + 0.2
