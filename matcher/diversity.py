@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Profile cosine below which two people do not count as redundant at all.
-FLOOR = 0.5
+#: Profile cosine below which two people do not count as redundant at all. Chosen on the synthetic benchmark
+#: (1,000 attendees, seed 0): people of one cluster legitimately read alike (0.5 cost 14% nDCG@10 and doubled the
+#: most-exposed person's lists); from 0.85 only near-copies are touched (cost 2.6%, exposure unchanged).
+FLOOR = 0.85
 
 
 def rerank(scores: np.ndarray, profiles: np.ndarray, k: int, diversity: float) -> np.ndarray:
     """Indices of the ``k`` picks, in order. ``scores`` must already be sorted best first (ties broken).
 
-    >>> p = np.array([[1, 0], [1, 0], [0, 1]], dtype=np.float32)
+    >>> p = np.array([[1, 0], [1, 0], [0, 1]], dtype=np.float32)  # the first two are copies
     >>> rerank(np.array([0.9, 0.89, 0.8]), p, 2, 0.5).tolist()
     [0, 2]
     """

@@ -103,7 +103,8 @@ class Encoder:
     @property
     def dim(self) -> int:
         self._load()
-        return int(self._model.get_sentence_embedding_dimension())
+        get = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        return int(get())
 
     def _resolve_path(self) -> str:
         if self.model_name == DEFAULT_MODEL:

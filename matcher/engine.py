@@ -36,6 +36,8 @@ EXHAUSTIVE_BELOW = 1000
 #: Candidates kept per retrieval channel, as a multiple of the list length (with a floor).
 FETCH_FACTOR = 3
 FETCH_MIN = 30
+#: Share of each goal's component along the person's own offers/identity that is removed before matching.
+SELF_PROJECTION = 0.0
 #: Attendees whose candidates are scored together (one matrix product per facet for the block).
 SCORE_BLOCK = 8
 
@@ -91,6 +93,7 @@ class Matcher:
         self.hnsw_threshold = hnsw_threshold
         self.index_kind = index_kind
         self.exhaustive_below = exhaustive_below
+        self.self_projection = SELF_PROJECTION
         self._attendees: dict[str, Attendee] = {}
         self._key: dict[str, int] = {}
         self._ids: list[str | None] = []
@@ -256,8 +259,16 @@ class Matcher:
             self._rows[f][key] = None
             self._texts[f][key] = None
         self._lex.remove(key)
+        # erasure: the id also leaves what others declared about it (or a reload would bring the edges back)
+        for other in self._graph.neighbours(attendee_id) | self._blocked_by.get(attendee_id, set()):
+            person = self._attendees.get(other)
+            if person is not None:
+                self._attendees[other] = person.model_copy(update={
+                    "connections": [x for x in person.connections if x != attendee_id],
+                    "blocked": [x for x in person.blocked if x != attendee_id]})
         self._graph.erase(attendee_id)
         self._set_blocked(attendee_id, ())
+        self._blocked_by.pop(attendee_id, None)
         del self._attendees[attendee_id]
         del self._key[attendee_id]
         self._ids[key] = None
@@ -368,6 +379,9 @@ class Matcher:
             qg, qo, qi = (self._segments(f, q) for f in ("goals", "offers", "identity"))
             cg, co, ci = (self._segments(f, c) for f in ("goals", "offers", "identity"))
             t = scoring.POOL_TEMPERATURE
+            if self.self_projection > 0:
+                qg = scoring.project_out_self(qg, qo, qi, self.self_projection)
+                cg = scoring.project_out_self(cg, co, ci, self.self_projection)
             q_to_c = scoring._segment_pool_rows(
                 np.fmax(scoring.best_item_matches(qg, co), scoring.best_item_matches(qg, ci)), qg.counts, t)
             c_to_q = scoring._segment_pool_rows(
@@ -545,16 +559,14 @@ class Matcher:
                                         self.policy.diversity, self._profiles)
         out = []
         for i, (key, (pos, _), sel) in enumerate(zip(keys, picks, chosen, strict=True)):
-            matches = []
-            for j in sel:
-                u = int(pos[j])
-                comp = {name: float(v[i, u]) for name, v in comps.items()}
-                c = int(union[u])
-                if explain_:
-                    matches.append(explain.build(self, int(key), c, float(total[i, u]), comp))
-                else:
-                    matches.append(explain.bare(self, c, float(total[i, u]), comp))
-            out.append(matches)
+            us = [int(pos[j]) for j in sel]
+            comp = [{name: float(v[i, u]) for name, v in comps.items()} for u in us]
+            cands = [int(union[u]) for u in us]
+            scores = [float(total[i, u]) for u in us]
+            if explain_:
+                out.append(explain.build_many(self, int(key), cands, scores, comp))
+            else:
+                out.append([explain.bare(self, c, sc, cp) for c, sc, cp in zip(cands, scores, comp, strict=True)])
         return out
 
     def _profiles(self, keys: np.ndarray) -> np.ndarray:

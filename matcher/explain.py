@@ -13,28 +13,22 @@ if TYPE_CHECKING:
     from matcher.engine import Matcher
 
 #: Item pairs below these cosines are not shown as reasons (too weak to convince a person).
-MIN_INTENT_SIMILARITY = 0.3
+MIN_INTENT_SIMILARITY = 0.4
 MIN_INTEREST_SIMILARITY = 0.4
 MAX_ITEMS = 3
 
 
-def _best(mine_texts: list[str], mine_vecs: np.ndarray,
-          theirs: list[tuple[str, list[str], np.ndarray]], floor: float) -> list[ItemMatch]:
-    """For each of my items, the best of their items (across the given facets), strongest first."""
-    if not mine_texts:
+def _best(mine_texts: list[str], mine_vecs: np.ndarray, theirs: tuple[list[str], list[str], np.ndarray],
+          floor: float) -> list[ItemMatch]:
+    """For each of my items, the best of their items (``theirs`` = texts, facet names, vectors), strongest first."""
+    texts, facets, vecs = theirs
+    if not mine_texts or not texts:
         return []
-    cands = [(facet, t, v) for facet, texts, vecs in theirs for t, v in zip(texts, vecs, strict=True)]
-    if not cands:
-        return []
-    mat = np.stack([v for _, _, v in cands])
-    sims = mine_vecs @ mat.T
+    sims = mine_vecs @ vecs.T
     best = sims.argmax(axis=1)
-    out = []
-    for i, j in enumerate(best):
-        s = float(sims[i, j])
-        if s >= floor:
-            facet, text, _ = cands[j]
-            out.append(ItemMatch(mine=mine_texts[i], theirs=text, facet=facet, similarity=round(s, 4)))
+    top = sims[np.arange(len(best)), best]
+    out = [ItemMatch(mine=mine_texts[i], theirs=texts[j], facet=facets[j], similarity=round(float(s), 4))
+           for i, (j, s) in enumerate(zip(best, top, strict=True)) if s >= floor]
     out.sort(key=lambda m: (-m.similarity, m.mine))
     return out[:MAX_ITEMS]
 
@@ -44,7 +38,14 @@ def _facet(m: Matcher, key: int, facet: str) -> tuple[list[str], np.ndarray]:
     return m._texts[facet][key] or [], m._indexes[facet].vectors()[rows]
 
 
-def _summary(name: str, r: Reasons) -> str:
+def _give(m: Matcher, key: int) -> tuple[list[str], list[str], np.ndarray]:
+    """What a person offers and who they are: texts, facet names, vectors."""
+    ot, ov = _facet(m, key, "offers")
+    it, iv = _facet(m, key, "identity")
+    return ot + it, ["offers"] * len(ot) + ["identity"] * len(it), np.concatenate([ov, iv])
+
+
+def _summary(name: str, r: Reasons, my_identity: set[str] = frozenset()) -> str:
     parts = []
     if r.they_offer_what_you_seek:
         x = r.they_offer_what_you_seek[0]
@@ -52,7 +53,8 @@ def _summary(name: str, r: Reasons) -> str:
         parts.append(f"{name} {verb}: {x.theirs}; you look for: {x.mine}.")
     if r.you_offer_what_they_seek:
         x = r.you_offer_what_they_seek[0]
-        parts.append(f"{name} looks for: {x.theirs}; you offer: {x.mine}.")
+        verb = "you are" if x.mine in my_identity else "you offer"
+        parts.append(f"{name} looks for: {x.theirs}; {verb}: {x.mine}.")
     if r.shared_interests:
         parts.append("You share interests: " + ", ".join(dict.fromkeys(x.mine for x in r.shared_interests)) + ".")
     if r.mutual_connections:
@@ -73,27 +75,33 @@ def bare(m: Matcher, c: int, score: float, components: dict[str, float]) -> Matc
     return Match(id=m._ids[c], score=round(score, 6), reasons=Reasons(components=_components(components)))
 
 
-def build(m: Matcher, q: int, c: int, score: float, components: dict[str, float]) -> Match:
-    """The :class:`~models.Match` of candidate key ``c`` in query key ``q``'s list."""
-    a, b = m._attendees[m._ids[q]], m._attendees[m._ids[c]]
-    q_goals = _facet(m, q, "goals")
-    c_goals = _facet(m, c, "goals")
-    they = _best(*q_goals, [("offers", *_facet(m, c, "offers")), ("identity", *_facet(m, c, "identity"))],
-                 MIN_INTENT_SIMILARITY)
-    you = _best(*c_goals, [("offers", *_facet(m, q, "offers")), ("identity", *_facet(m, q, "identity"))],
-                MIN_INTENT_SIMILARITY)
-    # "you offer what they seek" reads from A's side: mine = A's item, theirs = B's goal
-    you = [ItemMatch(mine=x.theirs, theirs=x.mine, facet="goals", similarity=x.similarity) for x in you]
-    shared = _best(*_facet(m, q, "interests"), [("interests", *_facet(m, c, "interests"))],
-                   MIN_INTEREST_SIMILARITY)
-    terms: list[str] = []
-    if components.get("lexical", 0.0) > 0.0:
-        from matcher.profile import lexical_docs
+def build_many(m: Matcher, q: int, cands: list[int], scores: list[float],
+               components: list[dict[str, float]]) -> list[Match]:
+    """The :class:`~models.Match` of each candidate key in query key ``q``'s list (query side computed once)."""
+    from matcher.profile import lexical_docs
 
-        da, db = lexical_docs(a), lexical_docs(b)
-        terms = m._lex.shared_terms(" ".join(da.values()), " ".join(db.values()))
-    mutual = m._graph.mutual(a.id, b.id) if components.get("mutual", 0.0) > 0 else []
-    reasons = Reasons(they_offer_what_you_seek=they, you_offer_what_they_seek=you, shared_interests=shared,
-                      shared_terms=terms, mutual_connections=mutual, components=_components(components))
-    reasons.summary = _summary(b.name or b.id, reasons)
-    return Match(id=b.id, score=round(score, 6), reasons=reasons)
+    a = m._attendees[m._ids[q]]
+    q_goals, q_interests, q_give = _facet(m, q, "goals"), _facet(m, q, "interests"), _give(m, q)
+    q_identity = set(m._texts["identity"][q] or [])
+    q_terms = None
+    out = []
+    for c, score, comp in zip(cands, scores, components, strict=True):
+        b = m._attendees[m._ids[c]]
+        they = _best(*q_goals, _give(m, c), MIN_INTENT_SIMILARITY)
+        c_goals = _facet(m, c, "goals")
+        you = _best(*c_goals, q_give, MIN_INTENT_SIMILARITY)
+        # "you offer what they seek" reads from A's side: mine = A's item, theirs = B's goal
+        you = [ItemMatch(mine=x.theirs, theirs=x.mine, facet="goals", similarity=x.similarity) for x in you]
+        it, iv = _facet(m, c, "interests")
+        shared = _best(*q_interests, (it, ["interests"] * len(it), iv), MIN_INTEREST_SIMILARITY)
+        terms: list[str] = []
+        if comp.get("lexical", 0.0) > 0.0:
+            if q_terms is None:
+                q_terms = set(m._lex.tokens(" ".join(lexical_docs(a).values())))
+            terms = m._lex.shared_terms(q_terms, " ".join(lexical_docs(b).values()))
+        mutual = m._graph.mutual(a.id, b.id) if comp.get("mutual", 0.0) > 0 else []
+        reasons = Reasons(they_offer_what_you_seek=they, you_offer_what_they_seek=you, shared_interests=shared,
+                          shared_terms=terms, mutual_connections=mutual, components=_components(comp))
+        reasons.summary = _summary(b.name or b.id, reasons, q_identity)
+        out.append(Match(id=b.id, score=round(score, 6), reasons=reasons))
+    return out

@@ -104,9 +104,10 @@ class LexicalIndex:
             self._cache[kind] = m.tocsr()
         return self._cache[kind]
 
-    def shared_terms(self, text_a: str, text_b: str, limit: int = 5) -> list[str]:
-        """Terms both texts use, rarest first (the ones TF-IDF rewards)."""
-        common = set(self.tokens(text_a)) & set(self.tokens(text_b))
+    def shared_terms(self, text_a: str | set[str], text_b: str, limit: int = 5) -> list[str]:
+        """Terms both texts use, rarest first (the ones TF-IDF rewards). ``text_a`` may be a token set already."""
+        tokens_a = text_a if isinstance(text_a, set) else set(self.tokens(text_a))
+        common = tokens_a & set(self.tokens(text_b))
         if not common:
             return []
         terms = sorted(common)

@@ -206,3 +206,19 @@ def test_diversity_avoids_near_copies(enc):
     m.set_event(Event(id="e", policy=MatchPolicy(diversity=0.6)))
     varied = ids(m.recommend("me", k=3))
     assert "investor" not in plain and "investor" in varied
+
+
+def test_erasure_survives_save_and_load(enc, tmp_path):
+    people = [Attendee(id="a", goals=["x"], connections=["gone", "z"]),
+              Attendee(id="b", goals=["x"], connections=["gone"], blocked=["gone"]),
+              Attendee(id="gone", goals=["x"], connections=["z"])]
+    m = Matcher(Event(id="e"), enc)
+    m.upsert(people)
+    assert m.recommend("a", k=1)[0].reasons.mutual_connections == ["gone"]
+    m.remove("gone")
+    assert m.get("a").connections == ["z"] and m.get("b").blocked == []
+    assert m.recommend("a", k=1)[0].reasons.mutual_connections == []
+    m.save(tmp_path / "m")
+    back = Matcher.load(tmp_path / "m", HashingEncoder(dim=64))
+    assert back.recommend("a", k=1)[0].reasons.mutual_connections == []
+    assert "gone" not in back._graph.neighbours("a")
