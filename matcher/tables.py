@@ -202,7 +202,6 @@ class _Solver:
         self.progress = progress
         n = prob.n
         self.ghost_base = n
-        max_present = int(prob.present.sum(axis=1).max()) if prob.rounds else 0
         self.n_ghost = max(table_capacities(int(c), prob.table_size, prob.capacities, prob.odd)[1]
                            for c in prob.present.sum(axis=1)) if prob.rounds else 0
         self.bye = prob.table_size == 2 and prob.capacities is None and prob.odd == "bye"
@@ -218,13 +217,13 @@ class _Solver:
         self.M = np.zeros((total, total), dtype=np.int16)  # how many rounds each pair shares a table
         self.table = np.full((prob.rounds, n), ABSENT, np.int64)
         self.moves = 0
-        self._max_present = max_present
         # team of each person (index into teams) for construction
         self.team_of = np.full(n, -1, np.int64)
         for t, members in enumerate(prob.teams):
             self.team_of[np.asarray(members, dtype=np.int64)] = t
         n_roles = len(prob.role_min)
         self.n_roles = n_roles
+        # role code -1 (no bound) indexes the last entry: no minimum, no maximum
         self.rmin = np.zeros(n_roles + 1, np.int64)
         self.rmax = np.full(n_roles + 1, 1 << 30, np.int64)
         for c in range(n_roles):
@@ -661,9 +660,10 @@ class _Solver:
         n = max(p.n, 1)
         steps_pass = max(1, int(self.effort * 60 * n))
         tabu_total = tabu_budget(n, self.effort) if self.tabu_budget is None else self.tabu_budget
-        visit = max(200, 30 * n)  # tabu moves per visit of a round, while conflicts remain
+        visit = max(200, min(30 * n, 20_000))  # tabu moves per visit of a round, while conflicts remain
+        # re-visits of every round, against the others' meetings; they matter only after conflicts were
+        # resolved (a round at a local optimum stays one when other rounds only forbid more pairs)
         polish = max(2, int(2 * self.effort)) if R > 1 else 0
-        polish = getattr(self, "polish_override", polish)
         max_sweeps = polish + (1000 if R > 1 else 0)
         self.tabu_used = 0
         self.conflicts = [0] * R
@@ -713,6 +713,8 @@ class _Solver:
         for rd in self.rounds:
             if rd.m:
                 self._store(rd, self._tabs[rd.r])
+        if self.progress:
+            self.progress(total, total)
         return Seating(self.table, [list(map(int, rd.caps)) for rd in self.rounds], self.moves)
 
 
