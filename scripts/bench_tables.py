@@ -153,7 +153,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--one", help="internal: run one case N,k,R and print JSON")
     ap.add_argument("--flat", action="store_true", help="internal: zero affinity (pure no-repeat design)")
     ap.add_argument("--quick", action="store_true", help="skip N=5,000 and shorten the exact comparison")
-    ap.add_argument("--only", choices=["scale", "designs", "exact"], default=None, help="run one section")
+    ap.add_argument("--only", choices=["scale", "designs", "exact", "matching"], default=None,
+                    help="run one section")
     ap.add_argument("--cpsat-limit", type=float, default=60.0, help="CP-SAT time limit per instance (s)")
     args = ap.parse_args(argv)
     if args.one:
@@ -165,8 +166,35 @@ def main(argv: list[str] | None = None) -> None:
         scale(args.quick)
     if args.only in (None, "designs"):
         designs()
+    if args.only in (None, "matching"):
+        matching(args.quick)
     if args.only in (None, "exact"):
         exact(args.quick, args.cpsat_limit)
+
+
+def matching(quick: bool) -> None:
+    """1:1 rounds against an exact maximum-weight matching (networkx's blossom, installed with torch)."""
+    try:
+        import networkx as nx
+    except ImportError:  # pragma: no cover
+        print("\n(networkx not installed: no exact matching reference)")
+        return
+    print("\n== 1:1 rounds (k=2, one round) against the exact maximum-weight matching (networkx blossom) ==")
+    print(f"{'N':>5} {'ours':>9} {'ours s':>7} {'blossom':>9} {'blossom s':>9} {'ours/exact':>10}")
+    for n in (50, 100) if quick else (50, 100, 200):
+        a = synthetic_affinity(n, n)
+        prob = SeatingProblem(a, rounds=1, table_size=2)
+        t0 = time.perf_counter()
+        s = solve_seating(prob, seed=0)
+        ours_s = time.perf_counter() - t0
+        ours = plan_affinity(s, prob)
+        g = nx.Graph()
+        g.add_weighted_edges_from((i, j, float(a[i, j])) for i in range(n) for j in range(i + 1, n))
+        t0 = time.perf_counter()
+        mate = nx.max_weight_matching(g, maxcardinality=True)
+        ex_s = time.perf_counter() - t0
+        exact_v = float(sum(a[i, j] for i, j in mate))
+        print(f"{n:>5} {ours:>9.3f} {ours_s:>7.2f} {exact_v:>9.3f} {ex_s:>9.2f} {ours / exact_v:>10.4f}", flush=True)
 
 
 def scale(quick: bool) -> None:
