@@ -89,3 +89,15 @@ def test_demo_runs_on_the_bundled_sample_event(real_encoder, monkeypatch, tmp_pa
     lists = json.loads(out.read_text())
     assert len(lists) >= 200
     assert all(len(v) <= 3 for v in lists.values())
+
+
+@pytest.mark.parametrize("name", sorted(__import__("scripts.cli", fromlist=["COMMANDS"]).COMMANDS))
+def test_every_command_loads_and_has_help(name):
+    res = run(name, "--help")
+    assert res.exit_code == 0, res.output
+    assert "Usage:" in res.output
+
+
+def test_unknown_command_is_a_usage_error():
+    res = run("recomend")
+    assert res.exit_code == 2 and "No such command 'recomend'" in res.output
