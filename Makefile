@@ -1,4 +1,4 @@
-# Two commands matter (see README): `make demo` and `make test`.
+# Two commands matter (see README): `make run` (install, sample event, API server) and `make test`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test lint bench clean
+.PHONY: install run demo test lint bench bench-engine bench-service bench-tables clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+run: $(STAMP)
+	$(BIN)/matchmaker serve --demo
+
 demo: $(STAMP)
 	$(BIN)/matchmaker demo
 
@@ -27,8 +30,16 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-bench: $(STAMP)
+bench: bench-engine bench-tables bench-service
+
+bench-engine: $(STAMP)
 	$(BIN)/python -m scripts.bench_engine
+
+bench-tables: $(STAMP)
+	$(BIN)/python -m scripts.bench_tables
+
+bench-service: $(STAMP)
+	$(BIN)/python -m scripts.bench_service
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
