@@ -36,8 +36,6 @@ EXHAUSTIVE_BELOW = 1000
 #: Candidates kept per retrieval channel, as a multiple of the list length (with a floor).
 FETCH_FACTOR = 3
 FETCH_MIN = 30
-#: Share of each goal's component along the person's own offers/identity that is removed before matching.
-SELF_PROJECTION = 0.0
 #: Attendees whose candidates are scored together (one matrix product per facet for the block).
 SCORE_BLOCK = 8
 
@@ -93,7 +91,6 @@ class Matcher:
         self.hnsw_threshold = hnsw_threshold
         self.index_kind = index_kind
         self.exhaustive_below = exhaustive_below
-        self.self_projection = SELF_PROJECTION
         self._attendees: dict[str, Attendee] = {}
         self._key: dict[str, int] = {}
         self._ids: list[str | None] = []
@@ -379,9 +376,6 @@ class Matcher:
             qg, qo, qi = (self._segments(f, q) for f in ("goals", "offers", "identity"))
             cg, co, ci = (self._segments(f, c) for f in ("goals", "offers", "identity"))
             t = scoring.POOL_TEMPERATURE
-            if self.self_projection > 0:
-                qg = scoring.project_out_self(qg, qo, qi, self.self_projection)
-                cg = scoring.project_out_self(cg, co, ci, self.self_projection)
             q_to_c = scoring._segment_pool_rows(
                 np.fmax(scoring.best_item_matches(qg, co), scoring.best_item_matches(qg, ci)), qg.counts, t)
             c_to_q = scoring._segment_pool_rows(

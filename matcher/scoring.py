@@ -91,29 +91,6 @@ def best_item_matches(left: Segments, right: Segments) -> np.ndarray:
     return _segment_reduce_max(_sims(left.vectors, right.vectors), right.counts, axis=1)
 
 
-def project_out_self(goals: Segments, offers: Segments, identity: Segments, alpha: float) -> Segments:
-    """Remove ``alpha`` of each goal's component along its owner's own offers+identity centroid.
-
-    What people seek often reads like what they themselves offer ("teams looking for seed capital", written by an
-    investor who offers seed capital); a look-alike's offers then match the goal. Projecting the person's own
-    profile out of the goal leaves what is specific to the *other* side. Owners align across the three segments.
-    """
-    n = len(goals.counts)
-    centroid = np.zeros((n, goals.vectors.shape[1]), dtype=np.float64)
-    for seg in (offers, identity):
-        nz = seg.counts > 0
-        if nz.any():
-            centroid[nz] += np.add.reduceat(seg.vectors.astype(np.float64), seg.starts[nz], axis=0)
-    norms = np.linalg.norm(centroid, axis=1, keepdims=True)
-    centroid = np.divide(centroid, norms, out=np.zeros_like(centroid), where=norms > 0)
-    c = centroid[np.repeat(np.arange(n), goals.counts)]
-    g = goals.vectors.astype(np.float64)
-    g = g - alpha * np.sum(g * c, axis=1, keepdims=True) * c
-    gn = np.linalg.norm(g, axis=1, keepdims=True)
-    g = np.divide(g, gn, out=np.zeros_like(g), where=gn > 0)
-    return Segments(g, goals.counts)
-
-
 def directional(seek: Segments, give: Segments, temperature: float = POOL_TEMPERATURE) -> np.ndarray:
     """How well each give-owner serves each seek-owner: ``(n_seek_owners, n_give_owners)``, NaN where either side
     has no items.

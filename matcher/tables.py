@@ -475,7 +475,54 @@ class _Solver:
                 active = movable[touched[tab[movable]]]
             return used
 
+        teams_here = []
+        if self.p.teams:
+            loc = {int(g): i for i, g in enumerate(rd.idx[:rd.n_real])}
+            for team in self.p.teams:
+                mem = [loc[g] for g in team if g in loc]
+                if mem and not (rd.pinned[mem] >= 0).any():
+                    teams_here.append(np.asarray(mem, np.int64))
+
+        def team_moves() -> bool:
+            """Move a whole team to another table, swapping with as many people from there who would rather sit
+            at the team's table; the best such move per team, when it pays."""
+            moved = False
+            for team in teams_here:
+                a = tab[team[0]]
+                best_gain, best_plan = 1e-9, None
+                for b in range(T):
+                    if b == a:
+                        continue
+                    cand = members[b][members[b] >= 0]
+                    cand = cand[~locked[cand]]
+                    if len(cand) < len(team):
+                        continue
+                    pick = cand[np.argsort(-(S[cand, a] - own[cand]), kind="stable")[:len(team)]]
+                    new_a = np.concatenate([np.setdiff1d(members[a][members[a] >= 0], team), pick])
+                    new_b = np.concatenate([np.setdiff1d(members[b][members[b] >= 0], pick), team])
+                    old_a = members[a][members[a] >= 0]
+                    old_b = members[b][members[b] >= 0]
+                    gain = 0.5 * float(W[np.ix_(new_a, new_a)].sum() + W[np.ix_(new_b, new_b)].sum()
+                                       - W[np.ix_(old_a, old_a)].sum() - W[np.ix_(old_b, old_b)].sum())
+                    if use_roles:
+                        ca = np.bincount(roles[new_a] % (self.n_roles + 1), minlength=self.n_roles + 1)
+                        cb = np.bincount(roles[new_b] % (self.n_roles + 1), minlength=self.n_roles + 1)
+                        # role -1 (no bound) goes to the last bin, as everywhere else
+                        if ((ca > rmax) | (cb > rmax)).any() or ((ca < rmin) | (cb < rmin)).any():
+                            continue
+                    if gain > best_gain:
+                        best_gain, best_plan = gain, pick
+                if best_plan is not None:
+                    for x, y in zip(team, best_plan, strict=True):
+                        swap(int(x), int(y))
+                    moved = True
+            return moved
+
         local_search(steps)
+        for _ in range(10):
+            if not teams_here or not team_moves():
+                break
+            local_search(steps)
         conflicted = np.flatnonzero((K[ar, tab] > 0.5) & ~locked)
         if len(conflicted) and tabu_steps:
             value = 0.5 * float(S[ar, tab].sum())
