@@ -36,6 +36,8 @@ EXHAUSTIVE_BELOW = 1000
 #: Candidates kept per retrieval channel, as a multiple of the list length (with a floor).
 FETCH_FACTOR = 3
 FETCH_MIN = 30
+#: Most candidates the diversity re-rank considers for one list.
+POOL_CAP = 500
 #: Attendees whose candidates are scored together (one matrix product per facet for the block).
 SCORE_BLOCK = 8
 
@@ -539,7 +541,7 @@ class Matcher:
         comps = self._components(keys, union, aas)
         public = {name: v for name, v in comps.items() if not name.startswith("_")}
         total = scoring.combine(public, self._weights())
-        m_top = max(3 * k, k + 10)
+        div = self.policy.diversity
         picks: list[tuple[np.ndarray, np.ndarray]] = []  # per attendee: (positions in union, scores), top M
         for i, cands in enumerate(kept):
             if not cands.size:
@@ -547,7 +549,13 @@ class Matcher:
                 continue
             pos = np.searchsorted(union, cands)
             score = total[i, pos]
-            order = np.lexsort((st["id_rank"][cands], -np.round(score, 6)))[:m_top]
+            rounded = np.round(score, 6)
+            order = np.lexsort((st["id_rank"][cands], -rounded))
+            # The re-rank only discounts a score by up to ``div``, so nobody scoring below (1 - div) x the k-th
+            # best can enter the first k picks: that pool gives the same first k for any larger k (pages agree).
+            kth = rounded[order[min(k, len(order)) - 1]]
+            size = int(np.count_nonzero(rounded >= (1.0 - div) * kth)) if div > 0 else k
+            order = order[: min(POOL_CAP, max(size, k))]
             picks.append((pos[order], score[order]))
         chosen = diversity.rerank_block([p[1] for p in picks], [union[p[0]] for p in picks], k,
                                         self.policy.diversity, self._profiles)

@@ -222,3 +222,19 @@ def test_erasure_survives_save_and_load(enc, tmp_path):
     back = Matcher.load(tmp_path / "m", HashingEncoder(dim=64))
     assert back.recommend("a", k=1)[0].reasons.mutual_connections == []
     assert "gone" not in back._graph.neighbours("a")
+
+
+def test_pages_agree_whatever_the_list_length(enc):
+    # fifteen near-copies outscore one distinct, decent match: with strong diversity the distinct one should be
+    # second however long the list asked for (a page of 2 and a page of 17 must agree on their first two)
+    me = Attendee(id="me", goals=["rust engineers", "seed funding"], offers=["rust jobs"])
+    copies = [Attendee(id=f"copy{i:02d}", goals=["rust jobs"], offers=["rust engineers"]) for i in range(15)]
+    other = Attendee(id="zinvestor", goals=["python jobs"], offers=["seed funding"])
+    m = Matcher(Event(id="e", policy=MatchPolicy(diversity=0.9)), enc)
+    m.upsert([me, *copies, other])
+    short = [x.id for x in m.recommend("me", k=2)]
+    long = [x.id for x in m.recommend("me", k=17)]
+    assert short == long[:2] == ["copy00", "zinvestor"]
+    m.upsert(crowd(150, seed=5))
+    for aid in m.ids()[-30:]:
+        assert [x.id for x in m.recommend(aid, k=17)][:5] == [x.id for x in m.recommend(aid, k=5)]
