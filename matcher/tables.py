@@ -25,6 +25,8 @@ conflict. Deterministic for a seed: budgets are counted in moves, not seconds.
 
 from __future__ import annotations
 
+import itertools
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -320,6 +322,11 @@ class _Solver:
                 t = pinned_at.pop()
             else:
                 room = free >= len(rest)
+                if self.n_roles:
+                    add = np.bincount(rd.roles[rest] % (self.n_roles + 1), minlength=self.n_roles + 1)
+                    fits = ((cnt + add[None, :]) <= self.rmax[None, :]).all(axis=1)
+                    if (room & fits).any():
+                        room &= fits
                 if not room.any():
                     raise _fail("rules.keep_together",
                                 f"round {rd.r + 1}: no table has {len(rest)} free seats for the team of "
@@ -483,6 +490,14 @@ class _Solver:
                 if mem and not (rd.pinned[mem] >= 0).any():
                     teams_here.append(np.asarray(mem, np.int64))
 
+        def broken(*tables_: np.ndarray) -> int:
+            """Role bounds broken by these groups of people (role -1, no bound, goes to the last bin)."""
+            out = 0
+            for mem in tables_:
+                c = np.bincount(roles[mem] % (self.n_roles + 1), minlength=self.n_roles + 1)
+                out += int(np.clip(c - rmax, 0, None).sum() + np.clip(rmin - c, 0, None).sum())
+            return out
+
         def team_moves() -> bool:
             """Move a whole team to another table, swapping with as many people from there who would rather sit
             at the team's table; the best such move per team, when it pays."""
@@ -497,21 +512,24 @@ class _Solver:
                     cand = cand[~locked[cand]]
                     if len(cand) < len(team):
                         continue
-                    pick = cand[np.argsort(-(S[cand, a] - own[cand]), kind="stable")[:len(team)]]
-                    new_a = np.concatenate([np.setdiff1d(members[a][members[a] >= 0], team), pick])
-                    new_b = np.concatenate([np.setdiff1d(members[b][members[b] >= 0], pick), team])
+                    if math.comb(len(cand), len(team)) <= 64:
+                        picks = [np.asarray(c, np.int64) for c in itertools.combinations(cand, len(team))]
+                    else:  # those who would most rather sit at the team's table
+                        picks = [cand[np.argsort(-(S[cand, a] - own[cand]), kind="stable")[:len(team)]]]
                     old_a = members[a][members[a] >= 0]
                     old_b = members[b][members[b] >= 0]
-                    gain = 0.5 * float(W[np.ix_(new_a, new_a)].sum() + W[np.ix_(new_b, new_b)].sum()
-                                       - W[np.ix_(old_a, old_a)].sum() - W[np.ix_(old_b, old_b)].sum())
-                    if use_roles:
-                        ca = np.bincount(roles[new_a] % (self.n_roles + 1), minlength=self.n_roles + 1)
-                        cb = np.bincount(roles[new_b] % (self.n_roles + 1), minlength=self.n_roles + 1)
-                        # role -1 (no bound) goes to the last bin, as everywhere else
-                        if ((ca > rmax) | (cb > rmax)).any() or ((ca < rmin) | (cb < rmin)).any():
-                            continue
-                    if gain > best_gain:
-                        best_gain, best_plan = gain, pick
+                    for pick in picks:
+                        new_a = np.concatenate([np.setdiff1d(old_a, team), pick])
+                        new_b = np.concatenate([np.setdiff1d(old_b, pick), team])
+                        gain = 0.5 * float(W[np.ix_(new_a, new_a)].sum() + W[np.ix_(new_b, new_b)].sum()
+                                           - W[np.ix_(old_a, old_a)].sum() - W[np.ix_(old_b, old_b)].sum())
+                        if use_roles:
+                            before, after = broken(old_a, old_b), broken(new_a, new_b)
+                            if after > before:
+                                continue
+                            gain += self.P_forb * (before - after)
+                        if gain > best_gain:
+                            best_gain, best_plan = gain, pick
                 if best_plan is not None:
                     for x, y in zip(team, best_plan, strict=True):
                         swap(int(x), int(y))

@@ -407,3 +407,22 @@ def test_sample_event_with_the_real_model(real_encoder):
             names = [company[x] for x in t.seats if company[x]]
             assert len(names) == len(set(names))
     assert plan.report.ratio > plan.report.random_ratio + 0.2
+
+
+def test_a_team_moves_to_make_room_for_a_keep_apart_pair():
+    """6 people at 2 tables of 3: the host is pinned to table 1 and likes the team; seating the team beside the
+    host would force the keep-apart pair together at table 2, so the team must take table 2."""
+    a = clusters(6, [(3, 1), (3, 4)], w=1.0)  # p3 (host) likes p1 and p4 (the team)
+    plan = plan_tables(ids(6), a, req(table_size=3, rules={
+        "keep_apart": [["p0", "p2"]], "keep_together": [["p4", "p1"]], "fixed_seats": [{"id": "p3", "table": 1}]}))
+    assert together(plan, "p0", "p2") == [] and together(plan, "p1", "p4") == [1]
+    assert plan.seat_of("p3", 1) == 1 and plan.seat_of("p1", 1) == 2
+
+
+def test_a_team_is_not_seated_where_it_breaks_a_role_maximum():
+    roles = ["investor", "investor", "investor"] + [""] * 9
+    plan = plan_tables(ids(12), sym(12, 2), req(rounds=2, table_size=4, rules={
+        "keep_together": [["p1", "p2"]], "fixed_seats": [{"id": "p0", "table": 1}],
+        "role_mix": [{"role": "investor", "max": 2}]}), roles=roles)
+    for r in (1, 2):
+        assert plan.seat_of("p1", r) == plan.seat_of("p2", r) != plan.seat_of("p0", r) == 1
