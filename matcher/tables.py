@@ -840,6 +840,13 @@ def check_rules(prob: SeatingProblem) -> None:
                 if p.forbidden[i, j]:
                     raise _fail(f"rules.keep_together[{t}]",
                                 f"{p.name(i)} and {p.name(j)} must sit together, but {p.apart_reason(i, j)}")
+    for t, team in enumerate(p.teams):
+        for c, role in enumerate(p.role_names):
+            have = int((p.roles[team] == c).sum())
+            if p.role_max[c] is not None and have > p.role_max[c]:
+                raise _fail(f"rules.keep_together[{t}]",
+                            f"the team of {', '.join(p.name(i) for i in team)} holds {have} attendees with role "
+                            f"{role!r}, but rules.role_mix allows at most {p.role_max[c]} per table")
     for r in range(p.rounds):
         present = np.flatnonzero(p.present[r])
         caps, _ = table_capacities(len(present), p.table_size, p.capacities, p.odd)

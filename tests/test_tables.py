@@ -285,6 +285,10 @@ def test_attendance_per_round():
      r"3 attendees with role 'investor' but at most 1 per table x 2 tables"),
     ({"role_mix": [{"role": "mentor", "min": 1}]}, {"roles": ["mentor"] + [""] * 7},
      r"at least 1 'mentor' per table needs 2 for 2 tables, but only 1 attend"),
+    ({"keep_together": [["p0", "p1"]], "role_mix": [{"role": "investor", "max": 1}]},
+     {"roles": ["investor"] * 2 + [""] * 6},
+     r"rules.keep_together\[0\]: the team of 'p0', 'p1' holds 2 attendees with role 'investor', but rules.role_mix "
+     r"allows at most 1 per table"),
     ({"keep_apart": [["p0", "p1", "p2"]]}, {},
      r"rules.keep_apart\[0\]: round 1: rules.keep_apart\[0\] keeps 3 attendees apart, but there are only 2 tables"),
     ({"fixed_seats": [{"id": "p0", "table": 1, "rounds": [2]}], "attendance": {"p0": [1]}}, {"rounds": 2},
