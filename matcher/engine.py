@@ -38,8 +38,6 @@ FETCH_FACTOR = 3
 FETCH_MIN = 30
 #: Most candidates the diversity re-rank considers for one list.
 POOL_CAP = 500
-#: Attendees whose candidates are scored together (one matrix product per facet for the block).
-SCORE_BLOCK = 8
 
 
 class UnknownAttendee(MatchmakerError, KeyError):
@@ -63,6 +61,20 @@ class PairScores:
     blocked: np.ndarray       # (n, n) bool, either direction
     connected: np.ndarray     # (n, n) bool
     role_forbidden: np.ndarray  # (n, n) bool: the event's role rules forbid the pair
+
+
+_BLAS = None
+
+
+def _one_blas_thread():
+    """Run the small per-list matrix products on one BLAS thread: on a busy machine, waking BLAS threads for
+    products this small costs more than the products (measured: 4.5x slower scoring with threads)."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
 
 
 def _norm(s: str) -> str:
@@ -104,6 +116,7 @@ class Matcher:
         self._blocked: dict[str, set[str]] = {}
         self._blocked_by: dict[str, set[str]] = {}
         self._layouts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._prof = np.zeros((0, 0), dtype=np.float32)
         self._codes: dict[str, dict[str, int]] = {"company": {}, "role": {}}
         self._meta: dict[str, list] = {"alive": [], "opt_out": [], "company": [], "role": []}
         self._arrays: dict[str, np.ndarray] | None = None
@@ -245,6 +258,7 @@ class Matcher:
             self._maybe_compact(f)
         self._lex.set_many(keys, [lexical_docs(a) for a in batch])
         self._arrays = None
+        self._update_profiles(keys)
 
     def remove(self, attendee_id: str) -> None:
         """Erase an attendee: gone from the lists, the indexes, the lexical channel and the graph."""
@@ -490,29 +504,30 @@ class Matcher:
         st = self._state()
         exhaustive = len(self) < self.exhaustive_below
         fetch = max(FETCH_FACTOR * k, FETCH_MIN)
-        # scoring block: candidates of SCORE_BLOCK attendees are scored together (one matrix product per facet)
-        block = max(1, min(SCORE_BLOCK, 4096 // max(1, len(st["alive_keys"])))) if exhaustive else SCORE_BLOCK
         bar = None
         if progress:
             from tqdm import tqdm
 
             bar = tqdm(total=len(ids), desc="ranking", unit="attendee")
+        with _one_blas_thread():
+            self._rank_chunks(ids, k, exclude, st, exhaustive, fetch, chunk, explain, bar, out)
+        if bar is not None:
+            bar.close()
+        return out
+
+    def _rank_chunks(self, ids, k, exclude, st, exhaustive, fetch, chunk, explain, bar, out) -> None:
+        """FAISS searches are batched per chunk; each list is then scored on its own, so one attendee's scores
+        come from products of the same shapes in a batch as alone (batch equals one-by-one, to the last bit)."""
         for s in range(0, len(ids), chunk):
             part = ids[s:s + chunk]
             keys = np.asarray([self._key[i] for i in part], dtype=np.int64)
             cand_lists = None if exhaustive else self._retrieve(keys, fetch)
-            for b in range(0, len(part), block):
-                sub = range(b, min(b + block, len(part)))
-                lists = self._rank_block([part[j] for j in sub], keys[b:b + block],
-                                         [st["alive_keys"] if exhaustive else cand_lists[j] for j in sub],
-                                         k, [exclude.get(part[j], ()) for j in sub], fetch, explain)
-                for j, matches in zip(sub, lists, strict=True):
-                    out[part[j]] = matches
+            for j, aid in enumerate(part):
+                cands = st["alive_keys"] if exhaustive else cand_lists[j]
+                out[aid] = self._rank_block([aid], keys[j:j + 1], [cands], k, [exclude.get(aid, ())], fetch,
+                                            explain)[0]
             if bar is not None:
                 bar.update(len(part))
-        if bar is not None:
-            bar.close()
-        return out
 
     def _rank_block(self, aids: list[str], keys: np.ndarray, cand_lists: list[np.ndarray], k: int,
                     extras: list[Iterable[str]], fetch: int, explain_: bool) -> list[list[Match]]:
@@ -572,7 +587,24 @@ class Matcher:
         return out
 
     def _profiles(self, keys: np.ndarray) -> np.ndarray:
-        """One unit vector per attendee: the normalised mean of all its item vectors (for diversity)."""
+        """One unit vector per attendee (kept up to date by :meth:`upsert`): for the diversity re-rank."""
+        return self._prof[keys]
+
+    def _update_profiles(self, keys: list[int]) -> None:
+        if not keys:
+            return
+        need = len(self._ids)
+        if self._prof.shape[0] < need:
+            grown = np.zeros((max(need, 2 * self._prof.shape[0]), self._indexes["goals"].dim), np.float32)
+            if self._prof.size:
+                grown[: self._prof.shape[0]] = self._prof
+            self._prof = grown
+        self._layouts = {}
+        keys_arr = np.asarray(keys, dtype=np.int64)
+        self._prof[keys_arr] = self._compute_profiles(keys_arr)
+
+    def _compute_profiles(self, keys: np.ndarray) -> np.ndarray:
+        """The normalised mean of all of each attendee's item vectors."""
         total = np.zeros((len(keys), self._indexes["goals"].dim), dtype=np.float32)
         for f in FACETS:
             seg = self._segments(f, keys)
@@ -686,4 +718,5 @@ class Matcher:
             m._graph.set(a.id, a.connections)
             m._set_blocked(a.id, a.blocked)
         m._lex.set_many([m._key[a.id] for a in ef.attendees], [lexical_docs(a) for a in ef.attendees])
+        m._update_profiles([m._key[a.id] for a in ef.attendees])
         return m

@@ -81,9 +81,9 @@ def _segment_pool_rows(m: np.ndarray, counts: np.ndarray, temperature: float) ->
 
 
 def _sims(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Cosines of unit rows, computed in float64 so that a pair's value does not depend on the shape of the
-    matrix product it is part of (one attendee or a block: same scores to the last printed digit)."""
-    return a.astype(np.float64) @ b.astype(np.float64).T
+    """Cosines of unit float32 rows. (The engine scores one attendee against its own candidates in both the
+    single and the batch path, so the products have the same shapes and give the same values.)"""
+    return a @ b.T
 
 
 def best_item_matches(left: Segments, right: Segments) -> np.ndarray:
