@@ -24,7 +24,7 @@ from matcher import diversity, explain, scoring
 from matcher.encoder import CachedEncoder, Encoder, TextEncoder
 from matcher.graph import ConnectionGraph
 from matcher.index import HNSW_THRESHOLD, FacetIndex
-from matcher.lexical import LexicalIndex, row_dots
+from matcher.lexical import LexicalIndex
 from matcher.profile import FACETS, facet_items, lexical_docs
 from models import Attendee, Event, EventFile, InvalidInput, Match, MatchmakerError, MatchPolicy
 
@@ -428,9 +428,7 @@ class Matcher:
     def _lexical(self, q: np.ndarray, c: np.ndarray) -> np.ndarray:
         seek, give, topic = (self._lex.matrix(k) for k in ("seek", "give", "topic"))
         if len(q) == 1:
-            l1 = row_dots(give[c], seek[q])[None, :]
-            l2 = row_dots(seek[c], give[q])[None, :]
-            l3 = row_dots(topic[c], topic[q])[None, :]
+            l1, l2, l3 = (x[None, :] for x in self._lex.dots(int(q[0]), c))
         else:
             l1 = (seek[q] @ give[c].T).toarray()
             l2 = (give[q] @ seek[c].T).toarray()

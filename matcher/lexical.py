@@ -23,8 +23,9 @@ class LexicalIndex:
     >>> lex = LexicalIndex()
     >>> lex.set(0, {"seek": "Rust engineers", "give": "", "topic": "compilers"})
     >>> lex.set(1, {"seek": "", "give": "Rust jobs", "topic": "compilers"})
-    >>> bool(row_dots(lex.matrix("give")[[1]], lex.matrix("seek")[[0]])[0] > 0)
-    True
+    >>> seek_give, give_seek, topic = lex.dots(0, np.array([1]))
+    >>> bool(seek_give[0] > 0), float(give_seek[0]), round(float(topic[0]), 3)
+    (True, 0.0, 1.0)
     """
 
     def __init__(self) -> None:
@@ -104,6 +105,37 @@ class LexicalIndex:
             self._cache[kind] = m.tocsr()
         return self._cache[kind]
 
+    def combined(self) -> sp.csr_matrix:
+        """``[seek | give | topic]`` side by side, ``(n_keys, 3 * N_FEATURES)``: one row gather serves all three."""
+        if self._cache is None or "combined" not in self._cache:
+            m = sp.hstack([self.matrix(k) for k in DOC_KINDS], format="csr")
+            self._cache["combined"] = m
+        return self._cache["combined"]
+
+    def dots(self, q: int, cands: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For one query key: ``seek_q . give_c``, ``give_q . seek_c`` and ``topic_q . topic_c`` for each candidate,
+        from one row gather of :meth:`combined`."""
+        both = self.combined()
+        rows = both[cands]
+        n = rows.shape[0]
+        out = np.zeros((3, n), dtype=np.float64)
+        if n == 0 or rows.nnz == 0:
+            return out[0], out[1], out[2]
+        qrow = both[q]
+        # the query's seek terms are looked up in the candidates' give block, and so on: shift its columns
+        shift = {0: N_FEATURES, 1: -N_FEATURES, 2: 0}  # part of the query -> offset into the candidate's part
+        part = qrow.indices // N_FEATURES
+        qi = qrow.indices + np.vectorize(shift.get, otypes=[np.int64])(part) if qrow.nnz else qrow.indices
+        # result slot: seek.give -> 0, give.seek -> 1, topic.topic -> 2 (by the query part)
+        order = np.argsort(qi)
+        qi, qd, qpart = qi[order], qrow.data[order], part[order]
+        pos = np.minimum(np.searchsorted(qi, rows.indices), len(qi) - 1)
+        hit = qi[pos] == rows.indices
+        row_ids = np.repeat(np.arange(n), np.diff(rows.indptr))
+        vals = rows.data[hit] * qd[pos[hit]]
+        np.add.at(out, (qpart[pos[hit]], row_ids[hit]), vals)
+        return out[0], out[1], out[2]
+
     def shared_terms(self, text_a: str | set[str], text_b: str, limit: int = 5) -> list[str]:
         """Terms both texts use, rarest first (the ones TF-IDF rewards). ``text_a`` may be a token set already."""
         tokens_a = text_a if isinstance(text_a, set) else set(self.tokens(text_a))
@@ -118,20 +150,3 @@ class LexicalIndex:
         order = sorted(range(len(terms)), key=lambda i: (-weights[i], terms[i]))
         return [terms[i] for i in order[:limit]]
 
-
-def row_dots(rows: sp.csr_matrix, query: sp.csr_matrix) -> np.ndarray:
-    """Dot product of each row of ``rows`` with the single-row ``query``, without any O(n_features) transpose.
-
-    >>> a = sp.csr_matrix(np.array([[1, 0, 2], [0, 1, 0]], dtype=np.float32))
-    >>> row_dots(a, sp.csr_matrix(np.array([[1, 1, 1]], dtype=np.float32))).tolist()
-    [3.0, 1.0]
-    """
-    n = rows.shape[0]
-    if query.nnz == 0 or n == 0 or rows.nnz == 0:
-        return np.zeros(n, dtype=np.float64)
-    order = np.argsort(query.indices)
-    qi, qd = query.indices[order], query.data[order]
-    pos = np.minimum(np.searchsorted(qi, rows.indices), len(qi) - 1)
-    vals = np.where(qi[pos] == rows.indices, rows.data * qd[pos], 0.0)
-    row_ids = np.repeat(np.arange(n), np.diff(rows.indptr))
-    return np.bincount(row_ids, weights=vals, minlength=n)
