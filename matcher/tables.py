@@ -785,7 +785,7 @@ class _Solver:
 
 def tabu_budget(n: int, effort: float = 1.0) -> int:
     """Tabu moves allowed while repeats or conflicts remain (shared by the restarts of one plan)."""
-    return int(effort * min(150_000, 5_000 + 100 * n))
+    return min(300_000, int(effort * min(150_000, 5_000 + 100 * n)))
 
 
 def solve_seating(prob: SeatingProblem, seed: int = 0, effort: float = 1.0, progress: Progress | None = None,

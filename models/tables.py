@@ -144,7 +144,7 @@ class TablePlanRequest(BaseModel):
     seed: StrictInt = 0
     attendees: list[StrictStr] | None = Field(None, description="Seat only these ids (default: everyone).")
     rules: TableRules = Field(default_factory=TableRules)
-    effort: float = Field(1.0, gt=0, le=100, description="Scales the local-search budget (deterministic).")
+    effort: float = Field(1.0, gt=0, le=10, description="Scales the local-search budget (deterministic).")
 
     @field_validator("capacities")
     @classmethod

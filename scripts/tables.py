@@ -211,7 +211,7 @@ _common = [
     click.option("--rules", "rules_path", default=None, metavar="RULES.json",
                  help="Keep apart/together, fixed seats, role mix, attendance (see README)."),
     click.option("--attendees", default=None, metavar="ID,ID,...", help="Seat only these attendees."),
-    click.option("--effort", type=click.FloatRange(0.05, 100), default=1.0, show_default=True,
+    click.option("--effort", type=click.FloatRange(0.05, 10), default=1.0, show_default=True,
                  help="Search budget multiplier (higher: slower, slightly better)."),
     click.option("--out", required=True, metavar="DIR", help="Output directory (created)."),
     click.option("--quiet", is_flag=True, help="No progress bar or summary."),
