@@ -119,13 +119,13 @@ class LexicalIndex:
         rows = both[cands]
         n = rows.shape[0]
         out = np.zeros((3, n), dtype=np.float64)
-        if n == 0 or rows.nnz == 0:
-            return out[0], out[1], out[2]
         qrow = both[q]
+        if n == 0 or rows.nnz == 0 or qrow.nnz == 0:
+            return out[0], out[1], out[2]
         # the query's seek terms are looked up in the candidates' give block, and so on: shift its columns
         shift = {0: N_FEATURES, 1: -N_FEATURES, 2: 0}  # part of the query -> offset into the candidate's part
         part = qrow.indices // N_FEATURES
-        qi = qrow.indices + np.vectorize(shift.get, otypes=[np.int64])(part) if qrow.nnz else qrow.indices
+        qi = qrow.indices + np.vectorize(shift.get, otypes=[np.int64])(part)
         # result slot: seek.give -> 0, give.seek -> 1, topic.topic -> 2 (by the query part)
         order = np.argsort(qi)
         qi, qd, qpart = qi[order], qrow.data[order], part[order]

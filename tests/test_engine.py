@@ -238,3 +238,11 @@ def test_pages_agree_whatever_the_list_length(enc):
     m.upsert(crowd(150, seed=5))
     for aid in m.ids()[-30:]:
         assert [x.id for x in m.recommend(aid, k=17)][:5] == [x.id for x in m.recommend(aid, k=5)]
+
+
+def test_people_without_any_text_rank_and_are_ranked(enc):
+    m = Matcher(Event(id="e"), enc)
+    m.upsert([Attendee(id="blank"), Attendee(id="a", goals=["rust"], offers=["go"], interests=["compilers"]),
+              Attendee(id="b", goals=["go"], offers=["rust"])])
+    assert [x.id for x in m.recommend("blank", k=5)] == ["a", "b"]  # only ties: by id
+    assert "blank" in [x.id for x in m.recommend("a", k=5)]
