@@ -27,6 +27,7 @@ from matcher.index import HNSW_THRESHOLD, FacetIndex
 from matcher.lexical import LexicalIndex
 from matcher.profile import FACETS, facet_items, lexical_docs
 from models import Attendee, Event, EventFile, InvalidInput, Match, MatchmakerError, MatchPolicy
+from models.eventfile import check_unique_ids
 
 #: Retrieval channels: (query facet, searched facet).
 CHANNELS = (("goals", "offers"), ("goals", "identity"), ("offers", "goals"), ("identity", "goals"),
@@ -203,14 +204,14 @@ class Matcher:
         Raises :class:`~models.InvalidInput` (and changes nothing) when one batch repeats an id.
         """
         batch = list(attendees)
-        seen: dict[str, int] = {}
         for i, a in enumerate(batch):
             if not isinstance(a, Attendee):
                 raise InvalidInput([{"field": f"attendees[{i}]", "message": "expected an Attendee"}])
-            if a.id in seen:
-                raise InvalidInput([{"field": f"attendees[{i}].id",
-                                     "message": f"duplicate id {a.id!r} (first at attendees[{seen[a.id]}])"}])
-            seen[a.id] = i
+        try:
+            check_unique_ids(batch)
+        except ValueError as exc:
+            field, _, message = str(exc).partition(": ")
+            raise InvalidInput([{"field": field, "message": message}]) from None
         if not batch:
             return
         items = [facet_items(a) for a in batch]
@@ -238,13 +239,7 @@ class Matcher:
                 self._texts[f][key] = it[f]
                 blocks[f].append((key, len(pending[f]), len(it[f])))
                 pending[f].extend(where[t] for t in it[f])
-            self._attendees[a.id] = a
-            self._meta["alive"][key] = True
-            self._meta["opt_out"][key] = a.opt_out
-            self._meta["company"][key] = self._code("company", a.company)
-            self._meta["role"][key] = self._code("role", a.role)
-            self._graph.set(a.id, a.connections)
-            self._set_blocked(a.id, a.blocked)
+            self._record(a, key)
 
         for f in FACETS:
             if not blocks[f]:
@@ -290,6 +285,16 @@ class Matcher:
         if self._indexes is not None:
             for f in FACETS:
                 self._maybe_compact(f)
+
+    def _record(self, a: Attendee, key: int) -> None:
+        """Keep the attendee and what the rules and the graph need of it."""
+        self._attendees[a.id] = a
+        self._meta["alive"][key] = True
+        self._meta["opt_out"][key] = a.opt_out
+        self._meta["company"][key] = self._code("company", a.company)
+        self._meta["role"][key] = self._code("role", a.role)
+        self._graph.set(a.id, a.connections)
+        self._set_blocked(a.id, a.blocked)
 
     def _set_blocked(self, attendee_id: str, blocked: Iterable[str]) -> None:
         for other in self._blocked.pop(attendee_id, ()):
@@ -708,13 +713,7 @@ class Matcher:
             it = facet_items(a)
             for f in FACETS:
                 m._texts[f][key] = it[f]
-            m._attendees[a.id] = a
-            m._meta["alive"][key] = True
-            m._meta["opt_out"][key] = a.opt_out
-            m._meta["company"][key] = m._code("company", a.company)
-            m._meta["role"][key] = m._code("role", a.role)
-            m._graph.set(a.id, a.connections)
-            m._set_blocked(a.id, a.blocked)
+            m._record(a, key)
         m._lex.set_many([m._key[a.id] for a in ef.attendees], [lexical_docs(a) for a in ef.attendees])
         m._update_profiles([m._key[a.id] for a in ef.attendees])
         return m

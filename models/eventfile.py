@@ -13,6 +13,21 @@ from models.errors import InvalidInput, from_pydantic
 from models.event import Event
 
 
+def check_unique_ids(attendees: list[Attendee]) -> None:
+    """Raise ``ValueError`` naming the first repeated id and where it first stood.
+
+    >>> check_unique_ids([Attendee(id="a"), Attendee(id="b"), Attendee(id="a")])
+    Traceback (most recent call last):
+    ...
+    ValueError: attendees[2].id: duplicate id 'a' (first at attendees[0])
+    """
+    seen: dict[str, int] = {}
+    for i, a in enumerate(attendees):
+        if a.id in seen:
+            raise ValueError(f"attendees[{i}].id: duplicate id {a.id!r} (first at attendees[{seen[a.id]}])")
+        seen[a.id] = i
+
+
 class EventFile(BaseModel):
     """An event with its attendees. Attendee ids must be unique."""
 
@@ -23,11 +38,7 @@ class EventFile(BaseModel):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> EventFile:
-        seen: dict[str, int] = {}
-        for i, a in enumerate(self.attendees):
-            if a.id in seen:
-                raise ValueError(f"attendees[{i}].id: duplicate id {a.id!r} (first at attendees[{seen[a.id]}])")
-            seen[a.id] = i
+        check_unique_ids(self.attendees)
         return self
 
     def to_json(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
 from models import Attendee, Feedback, Match, MatchPolicy
+from models.eventfile import check_unique_ids
 
 
 class EventUpdate(BaseModel):
@@ -46,11 +47,7 @@ class AttendeeBatch(BaseModel):
 
     @model_validator(mode="after")
     def _unique(self) -> AttendeeBatch:
-        seen: dict[str, int] = {}
-        for i, a in enumerate(self.attendees):
-            if a.id in seen:
-                raise ValueError(f"attendees[{i}].id: duplicate id {a.id!r} (first at attendees[{seen[a.id]}])")
-            seen[a.id] = i
+        check_unique_ids(self.attendees)
         return self
 
 
