@@ -18,7 +18,7 @@ from models.errors import MatchmakerError
 
 #: Rows above which a facet switches from exact search to HNSW: where one query (k=60) costs the same both ways
 #: on this machine (``python -m scripts.bench_engine`` prints the crossover measurement).
-HNSW_THRESHOLD = 5_000
+HNSW_THRESHOLD = 10_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 40
 HNSW_EF_SEARCH = 64
