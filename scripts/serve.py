@@ -19,36 +19,6 @@ import click
 SAMPLE_EVENT = Path(__file__).parent / "data" / "sample_event.json"
 DEMO_TENANT = "demo"
 
-#: Used by ``--demo`` until the bundled sample event exists.
-FALLBACK_EVENT: dict[str, Any] = {
-    "event": {"id": "demo-summit", "name": "Demo Summit"},
-    "attendees": [
-        {"id": "ana", "name": "Ana Ruiz", "role": "founder", "title": "CEO", "company": "PayFlow",
-         "goals": ["seed funding for our B2B fintech startup", "a senior backend engineer"],
-         "offers": ["payments API integration advice"], "interests": ["fintech", "open banking"]},
-        {"id": "ben", "name": "Ben Okafor", "role": "investor", "title": "Partner", "company": "Northwind Ventures",
-         "goals": ["seed-stage fintech founders"], "offers": ["seed investment in fintech and B2B SaaS"],
-         "interests": ["fintech", "venture capital"]},
-        {"id": "chen", "name": "Chen Li", "role": "engineer", "title": "Staff Engineer", "company": "Globex",
-         "goals": ["a new role at an early-stage startup"], "offers": ["backend engineering in Go and Rust"],
-         "interests": ["distributed systems", "fintech"]},
-        {"id": "dana", "name": "Dana Kim", "role": "recruiter", "title": "Talent Partner", "company": "Initech",
-         "goals": ["senior Rust engineers"], "offers": ["open engineering roles"], "interests": ["hiring"]},
-        {"id": "eli", "name": "Eli Novak", "role": "founder", "title": "CTO", "company": "GreenGrid",
-         "goals": ["climate tech investors", "pilot customers among utilities"],
-         "offers": ["energy storage expertise"], "interests": ["climate tech", "energy"]},
-        {"id": "fay", "name": "Fay Adeyemi", "role": "investor", "title": "Principal", "company": "Terra Capital",
-         "goals": ["climate tech startups raising seed"], "offers": ["seed funding for climate tech"],
-         "interests": ["climate tech", "venture capital"]},
-        {"id": "gus", "name": "Gus Moreau", "role": "mentor", "title": "Advisor", "company": "",
-         "goals": ["first-time founders to mentor"], "offers": ["mentoring on fundraising and pitch decks"],
-         "interests": ["startups", "fundraising"]},
-        {"id": "hana", "name": "Hana Sato", "role": "product manager", "title": "PM", "company": "Umbrella",
-         "goals": ["feedback on our onboarding UX"], "offers": ["product discovery workshops"],
-         "interests": ["product management", "UX"]},
-    ],
-}
-
 
 def _database_option(f):
     return click.option("--database", "database_url", default=None, metavar="URL", envvar="MATCHMAKER_DATABASE_URL",
@@ -125,12 +95,9 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def _demo_event():
-    from models import parse_event
     from scripts.recommend import read_event_or_fail
 
-    if SAMPLE_EVENT.exists():
-        return read_event_or_fail(str(SAMPLE_EVENT)), str(SAMPLE_EVENT.name)
-    return parse_event(FALLBACK_EVENT), "a small built-in event (scripts/data/sample_event.json not found)"
+    return read_event_or_fail(str(SAMPLE_EVENT)), str(SAMPLE_EVENT.name)
 
 
 def _demo_load(database_url: str, config: dict[str, Any]) -> None:
