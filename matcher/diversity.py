@@ -36,19 +36,3 @@ def rerank(scores: np.ndarray, profiles: np.ndarray, k: int, diversity: float) -
         max_sim = np.maximum(max_sim, profiles @ profiles[i])
     return np.asarray(picked, dtype=np.int64)
 
-
-def rerank_block(scores: list[np.ndarray], keys: list[np.ndarray], k: int, diversity: float,
-                 profiles_of) -> list[np.ndarray]:
-    """:func:`rerank` for several lists at once (profiles fetched in one call). ``profiles_of(keys)`` returns unit
-    profile vectors. Each list's result equals ``rerank`` on that list alone."""
-    if diversity <= 0:
-        return [np.arange(min(k, len(s)), dtype=np.int64) for s in scores]
-    sizes = [len(s) for s in scores]
-    flat = np.concatenate(keys) if sum(sizes) else np.zeros(0, np.int64)
-    prof = profiles_of(flat) if flat.size else np.zeros((0, 1), np.float32)
-    out = []
-    start = 0
-    for s, n in zip(scores, sizes, strict=True):
-        out.append(rerank(s, prof[start:start + n], k, diversity) if n > 1 else np.arange(n, dtype=np.int64))
-        start += n
-    return out

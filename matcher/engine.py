@@ -527,67 +527,44 @@ class Matcher:
             cand_lists = None if exhaustive else self._retrieve(keys, fetch)
             for j, aid in enumerate(part):
                 cands = st["alive_keys"] if exhaustive else cand_lists[j]
-                out[aid] = self._rank_block([aid], keys[j:j + 1], [cands], k, [exclude.get(aid, ())], fetch,
-                                            explain)[0]
+                out[aid] = self._rank_one(aid, int(keys[j]), cands, k, exclude.get(aid, ()), fetch, explain)
             if bar is not None:
                 bar.update(len(part))
 
-    def _rank_block(self, aids: list[str], keys: np.ndarray, cand_lists: list[np.ndarray], k: int,
-                    extras: list[Iterable[str]], fetch: int, explain_: bool) -> list[list[Match]]:
-        """Rank the candidates of a few attendees at once. Every score is computed per pair, so the result for
-        one attendee does not depend on which others share its block."""
+    def _rank_one(self, aid: str, key: int, cands: np.ndarray, k: int, extra: Iterable[str], fetch: int,
+                  explain_: bool) -> list[Match]:
+        """One attendee's list: rules, exact scores of its own candidates, diversity re-rank, explanations."""
         st = self._state()
-        use_mutual = self.policy.weights.mutual > 0
-        kept: list[np.ndarray] = []
-        aas: list[dict[str, float]] = []
-        for aid, key, cands, extra in zip(aids, keys, cand_lists, extras, strict=True):
-            aa = self._graph.adamic_adar(aid) if use_mutual else {}
-            aas.append(aa)
-            if st["opt_out"][key]:
-                kept.append(np.zeros(0, np.int64))
-                continue
-            if aa and len(cands) < len(st["alive_keys"]):
-                top = sorted(aa.items(), key=lambda kv: (-kv[1], kv[0]))[:fetch]
-                extra_keys = [self._key[i] for i, _ in top if i in self._key]
-                if extra_keys:
-                    cands = np.union1d(cands, np.asarray(extra_keys, dtype=np.int64))
-            kept.append(cands[self._allowed(int(key), cands, self._excluded_keys(aid, extra))])
-        nonempty = [c for c in kept if c.size]
-        if not nonempty:
-            return [[] for _ in aids]
-        union = np.unique(np.concatenate(nonempty))
-        comps = self._components(keys, union, aas)
-        public = {name: v for name, v in comps.items() if not name.startswith("_")}
-        total = scoring.combine(public, self._weights())
+        if st["opt_out"][key]:
+            return []
+        aa = self._graph.adamic_adar(aid) if self.policy.weights.mutual > 0 else {}
+        if aa and len(cands) < len(st["alive_keys"]):
+            top = sorted(aa.items(), key=lambda kv: (-kv[1], kv[0]))[:fetch]
+            extra_keys = [self._key[i] for i, _ in top if i in self._key]
+            if extra_keys:
+                cands = np.union1d(cands, np.asarray(extra_keys, dtype=np.int64))
+        cands = cands[self._allowed(key, cands, self._excluded_keys(aid, extra))]
+        if not cands.size:
+            return []
+        comps = {name: v[0] for name, v in self._components(np.asarray([key]), cands, [aa]).items()}
+        score = scoring.combine({n: v for n, v in comps.items() if not n.startswith("_")}, self._weights())
+        rounded = np.round(score, 6)
+        order = np.lexsort((st["id_rank"][cands], -rounded))
+        # The re-rank only discounts a score by up to ``div``, so nobody scoring below (1 - div) x the k-th best
+        # can enter the first k picks: that pool gives the same first k for any larger k (pages agree).
         div = self.policy.diversity
-        picks: list[tuple[np.ndarray, np.ndarray]] = []  # per attendee: (positions in union, scores), top M
-        for i, cands in enumerate(kept):
-            if not cands.size:
-                picks.append((np.zeros(0, np.int64), np.zeros(0, np.float32)))
-                continue
-            pos = np.searchsorted(union, cands)
-            score = total[i, pos]
-            rounded = np.round(score, 6)
-            order = np.lexsort((st["id_rank"][cands], -rounded))
-            # The re-rank only discounts a score by up to ``div``, so nobody scoring below (1 - div) x the k-th
-            # best can enter the first k picks: that pool gives the same first k for any larger k (pages agree).
-            kth = rounded[order[min(k, len(order)) - 1]]
-            size = int(np.count_nonzero(rounded >= (1.0 - div) * kth)) if div > 0 else k
-            order = order[: min(POOL_CAP, max(size, k))]
-            picks.append((pos[order], score[order]))
-        chosen = diversity.rerank_block([p[1] for p in picks], [union[p[0]] for p in picks], k,
-                                        self.policy.diversity, self._profiles)
-        out = []
-        for i, (key, (pos, _), sel) in enumerate(zip(keys, picks, chosen, strict=True)):
-            us = [int(pos[j]) for j in sel]
-            comp = [{name: float(v[i, u]) for name, v in comps.items()} for u in us]
-            cands = [int(union[u]) for u in us]
-            scores = [float(total[i, u]) for u in us]
-            if explain_:
-                out.append(explain.build_many(self, int(key), cands, scores, comp))
-            else:
-                out.append([explain.bare(self, c, sc, cp) for c, sc, cp in zip(cands, scores, comp, strict=True)])
-        return out
+        kth = rounded[order[min(k, len(order)) - 1]]
+        size = int(np.count_nonzero(rounded >= (1.0 - div) * kth)) if div > 0 else k
+        pool = order[: min(POOL_CAP, max(size, k))]
+        if div > 0 and len(pool) > 1:
+            pool = pool[diversity.rerank(score[pool], self._profiles(cands[pool]), k, div)]
+        chosen = pool[:k]
+        comp = [{name: float(v[i]) for name, v in comps.items()} for i in chosen]
+        keys = [int(cands[i]) for i in chosen]
+        scores = [float(score[i]) for i in chosen]
+        if explain_:
+            return explain.build_many(self, key, keys, scores, comp)
+        return [explain.bare(self, c, sc, cp) for c, sc, cp in zip(keys, scores, comp, strict=True)]
 
     def _profiles(self, keys: np.ndarray) -> np.ndarray:
         """One unit vector per attendee (kept up to date by :meth:`upsert`): for the diversity re-rank."""

@@ -71,14 +71,6 @@ class FacetIndex:
         """All rows, dead ones included (row numbers run up to this)."""
         return int(self._alive.size)
 
-    @property
-    def owners(self) -> np.ndarray:
-        return self._owner
-
-    @property
-    def alive(self) -> np.ndarray:
-        return self._alive
-
     def vectors(self) -> np.ndarray:
         """A read-only, zero-copy ``(ntotal, dim)`` view of the stored vectors."""
         if self._view is None:
