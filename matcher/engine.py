@@ -14,17 +14,20 @@ Flow for one attendee A (the batch runs the same code for every attendee, with F
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
-from matcher import diversity, explain, scoring
+from matcher import candidates, diversity, kernels, scoring
+from matcher import explain as _explain
 from matcher.encoder import CachedEncoder, Encoder, TextEncoder
 from matcher.graph import ConnectionGraph
 from matcher.index import HNSW_THRESHOLD, FacetIndex
-from matcher.lexical import LexicalIndex
+from matcher.lexical import N_FEATURES, LexicalIndex
 from matcher.profile import FACETS, facet_items, lexical_docs
 from models import Attendee, Event, EventFile, InvalidInput, Match, MatchmakerError, MatchPolicy
 from models.eventfile import check_unique_ids
@@ -32,6 +35,11 @@ from models.eventfile import check_unique_ids
 #: Retrieval channels: (query facet, searched facet).
 CHANNELS = (("goals", "offers"), ("goals", "identity"), ("offers", "goals"), ("identity", "goals"),
             ("interests", "interests"))
+#: The same channels as FAISS searches: (query facets, searched facet); facets searching one index share a call.
+SEARCHES = ((("goals",), "offers"), (("goals",), "identity"), (("offers", "identity"), "goals"),
+            (("interests",), "interests"))
+#: Score components of a match, in the order :class:`RankedLists` keeps them.
+COMPONENTS = ("intent", "a_to_b", "b_to_a", "interests", "lexical", "mutual")
 #: Below this many attendees every attendee is scored exactly (no FAISS retrieval needed).
 EXHAUSTIVE_BELOW = 1000
 #: Candidates kept per retrieval channel, as a multiple of the list length (with a floor).
@@ -62,6 +70,101 @@ class PairScores:
     blocked: np.ndarray       # (n, n) bool, either direction
     connected: np.ndarray     # (n, n) bool
     role_forbidden: np.ndarray  # (n, n) bool: the event's role rules forbid the pair
+
+
+@dataclass
+class RankedLists:
+    """Many ranked lists as arrays: row ``i`` is the list of ``ids[i]``, its first ``lengths[i]`` entries valid.
+
+    ``keys`` are the matcher's attendee keys (``names[key]`` is the id; -1 pads), ``scores`` the final scores and
+    ``components`` the score components in :data:`COMPONENTS` order (NaN where a channel is off).
+    """
+
+    ids: list[str]
+    keys: np.ndarray        # (n, k) int64
+    scores: np.ndarray      # (n, k) float64
+    components: np.ndarray  # (n, k, len(COMPONENTS)) float32
+    lengths: np.ndarray     # (n,) int64
+    names: list[str | None]
+
+    @classmethod
+    def empty(cls, ids: list[str], k: int, names: list[str | None]) -> RankedLists:
+        n = len(ids)
+        return cls(ids, np.full((n, k), -1, np.int64), np.zeros((n, k)),
+                   np.full((n, k, len(COMPONENTS)), np.nan, np.float32), np.zeros(n, np.int64), names)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def match_ids(self, i: int) -> list[str]:
+        """The ids in row ``i``'s list, best first."""
+        return [self.names[k] for k in self.keys[i, : self.lengths[i]]]
+
+    def lists(self) -> dict[str, list[str]]:
+        """``{attendee id: [match ids, best first]}``."""
+        return {aid: self.match_ids(i) for i, aid in enumerate(self.ids)}
+
+
+@dataclass
+class _Snapshot:
+    """What ranking reads, built once per state of the matcher (read-only; shared by the batch threads)."""
+
+    version: int
+    alive: np.ndarray        # (n_keys,) bool
+    opt_out: np.ndarray      # (n_keys,) bool
+    eligible: np.ndarray     # alive and not opted out: may appear in lists
+    alive_keys: np.ndarray
+    company: np.ndarray      # company code per key, -1 for none
+    role: np.ndarray         # role code per key
+    role_ok: np.ndarray      # (n_roles, n_roles) bool
+    id_rank: np.ndarray      # rank of each key's id in sorted order (deterministic ties)
+    layouts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # facet -> (start, count, flat rows)
+    vectors: dict[str, np.ndarray]  # facet -> zero-copy view of the index's vectors
+    starts: np.ndarray              # (4, n_keys): layouts' starts, facets in FACETS order (for the kernels)
+    counts: np.ndarray              # (4, n_keys): layouts' counts
+    weights: dict[str, float]       # channels with weight > 0, normalised to sum to 1
+    exhaustive: bool
+    policy: MatchPolicy
+    lex_presence: tuple[np.ndarray, np.ndarray] | None
+
+
+def _lexical_score(l1, l2, l3, has_seek_q, has_seek_c, has_topic_q, has_topic_c) -> np.ndarray:
+    """The lexical channel from its three dot products: the harmonic mean of seek.give both ways (half of the
+    one that exists when only one side seeks), averaged with topic.topic where both have topics."""
+    intent = np.where(has_seek_q & has_seek_c, scoring.harmonic(l1, l2), scoring.ONE_SIDED * np.maximum(l1, l2))
+    any_seek = has_seek_q | has_seek_c
+    both_topics = has_topic_q & has_topic_c
+    parts = np.asarray(any_seek, np.float64) + np.asarray(both_topics, np.float64)
+    total = np.where(any_seek, intent, 0.0) + np.where(both_topics, l3, 0.0)
+    return np.where(parts > 0, total / np.maximum(parts, 1), 0.0)
+
+
+_NO_KEYS = np.zeros(0, np.int64)
+_NO_VALUES = np.zeros(0, np.float64)
+_NO_FLAGS = np.zeros(0, dtype=bool)
+_EMPTY_CSR = sp.csr_matrix((1, 1), dtype=np.float64)
+
+
+def _concat(parts: list[np.ndarray], dtype=np.int64) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+
+def _offsets(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum([len(p) for p in parts])]).astype(np.int64)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _single_faiss_thread() -> None:
+    """Batch worker threads each search on one FAISS thread (the OpenMP setting is per thread)."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)
 
 
 _BLAS = None
@@ -116,11 +219,11 @@ class Matcher:
         self._graph = ConnectionGraph()
         self._blocked: dict[str, set[str]] = {}
         self._blocked_by: dict[str, set[str]] = {}
-        self._layouts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._prof = np.zeros((0, 0), dtype=np.float32)
         self._codes: dict[str, dict[str, int]] = {"company": {}, "role": {}}
         self._meta: dict[str, list] = {"alive": [], "opt_out": [], "company": [], "role": []}
-        self._arrays: dict[str, np.ndarray] | None = None
+        self._version = 0  # bumped by every change; the ranking snapshot follows it
+        self._snap: _Snapshot | None = None
         self._role_ok: np.ndarray | None = None
 
     # ------------------------------------------------------------------------------------------------ building
@@ -140,6 +243,7 @@ class Matcher:
         """Replace the event (name, policy); attendees stay."""
         self.event = event
         self._role_ok = None
+        self._version += 1
 
     def __len__(self) -> int:
         return len(self._attendees)
@@ -166,6 +270,7 @@ class Matcher:
             codes[value] = len(codes)
             if kind == "role":
                 self._role_ok = None
+                self._version += 1
         return codes[value]
 
     def _new_key(self, attendee_id: str) -> int:
@@ -252,7 +357,7 @@ class Matcher:
                 self._rows[f][key] = rows[first:first + count]
             self._maybe_compact(f)
         self._lex.set_many(keys, [lexical_docs(a) for a in batch])
-        self._arrays = None
+        self._version += 1
         self._update_profiles(keys)
 
     def remove(self, attendee_id: str) -> None:
@@ -281,7 +386,7 @@ class Matcher:
         del self._key[attendee_id]
         self._ids[key] = None
         self._meta["alive"][key] = False
-        self._arrays = None
+        self._version += 1
         if self._indexes is not None:
             for f in FACETS:
                 self._maybe_compact(f)
@@ -316,21 +421,41 @@ class Matcher:
                 rows[key] = mapping[r]
 
     # --------------------------------------------------------------------------------------------- state views
-    def _state(self) -> dict[str, np.ndarray]:
-        if self._arrays is None:
-            a = {name: np.asarray(values) for name, values in self._meta.items()}
-            a["alive"] = a["alive"].astype(bool)
-            a["opt_out"] = a["opt_out"].astype(bool)
-            a["company"] = a["company"].astype(np.int64)
-            a["role"] = a["role"].astype(np.int64)
-            order = sorted((i for i, x in enumerate(self._ids) if x is not None), key=lambda i: self._ids[i])
-            rank = np.full(len(self._ids), len(self._ids), dtype=np.int64)
-            rank[np.asarray(order, dtype=np.int64)] = np.arange(len(order))
-            a["id_rank"] = rank
-            a["alive_keys"] = np.flatnonzero(a["alive"])
-            self._arrays = a
-            self._layouts = {}
-        return self._arrays
+    def _state(self) -> _Snapshot:
+        """Read-only arrays that ranking needs, rebuilt after any change (safe to share between threads)."""
+        snap = self._snap
+        if snap is not None and snap.version == self._version:
+            return snap
+        meta = self._meta
+        alive = np.asarray(meta["alive"], dtype=bool)
+        opt_out = np.asarray(meta["opt_out"], dtype=bool)
+        order = sorted((i for i, x in enumerate(self._ids) if x is not None), key=lambda i: self._ids[i])
+        rank = np.full(len(self._ids), len(self._ids), dtype=np.int64)
+        rank[np.asarray(order, dtype=np.int64)] = np.arange(len(order))
+        layouts, vectors = {}, {}
+        for f in FACETS:
+            rows = self._rows[f]
+            count = np.fromiter((0 if r is None else len(r) for r in rows), dtype=np.int64, count=len(rows))
+            parts = [r for r in rows if r is not None and len(r)]
+            flat = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+            layouts[f] = (np.cumsum(count) - count, count, flat)
+            vectors[f] = (self._indexes[f].vectors() if self._indexes is not None
+                          else np.zeros((0, self.encoder.dim), np.float32))
+        w = {name: float(v) for name, v in self._weights().items() if v > 0}
+        total = sum(w.values())
+        lex = self._lex
+        if "lexical" in w:
+            lex.combined()
+        snap = _Snapshot(
+            version=self._version, alive=alive, opt_out=opt_out, eligible=alive & ~opt_out,
+            alive_keys=np.flatnonzero(alive), company=np.asarray(meta["company"], dtype=np.int64),
+            role=np.asarray(meta["role"], dtype=np.int64), role_ok=self._role_matrix(), id_rank=rank,
+            layouts=layouts, vectors=vectors, starts=np.stack([layouts[f][0] for f in FACETS]),
+            counts=np.stack([layouts[f][1] for f in FACETS]), weights={name: v / total for name, v in w.items()},
+            exhaustive=len(self) < self.exhaustive_below, policy=self.policy,
+            lex_presence=lex.presence() if "lexical" in w else None)
+        self._snap = snap
+        return snap
 
     def _role_matrix(self) -> np.ndarray:
         if self._role_ok is None:
@@ -344,140 +469,112 @@ class Matcher:
             self._role_ok = ok
         return self._role_ok
 
-    def _layout(self, facet: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(start, count, flat_rows)``: key ``k``'s rows are ``flat_rows[start[k]:start[k] + count[k]]``."""
-        self._state()
-        lay = self._layouts.get(facet)
-        if lay is None:
-            rows = self._rows[facet]
-            count = np.fromiter((0 if r is None else len(r) for r in rows), dtype=np.int64, count=len(rows))
-            start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
-            parts = [r for r in rows if r is not None and len(r)]
-            flat = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
-            lay = self._layouts[facet] = (start, count, flat)
-        return lay
-
     def _gather_rows(self, facet: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Row numbers of the items of ``keys`` (grouped by key, in order) and the per-key counts."""
-        start, count, flat = self._layout(facet)
+        start, count, flat = self._state().layouts[facet]
         counts = count[keys]
+        if len(keys) == 1:
+            s = int(start[keys[0]])
+            return flat[s:s + int(counts[0])], counts
         total = int(counts.sum())
         if total == 0:
             return np.zeros(0, np.int64), counts
-        offsets = np.repeat(start[keys] - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-        return flat[offsets + np.arange(total)], counts
+        at = np.repeat(start[keys] - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        return flat[at], counts
 
     def _segments(self, facet: str, keys: np.ndarray) -> scoring.Segments:
         rows, counts = self._gather_rows(facet, keys)
-        return scoring.Segments(self._indexes[facet].vectors()[rows], counts)
+        return scoring.Segments(self._state().vectors[facet].take(rows, axis=0), counts)
+
+    def _side(self, keys: np.ndarray) -> scoring.Side:
+        return scoring.Side(*(self._segments(f, keys) for f in FACETS))
 
     def _excluded_keys(self, attendee_id: str, extra: Iterable[str]) -> np.ndarray:
-        ids = set(self._graph.neighbours(attendee_id)) | self._blocked.get(attendee_id, set()) | set(extra)
-        ids |= self._blocked_by.get(attendee_id, set())
-        keys = [self._key[i] for i in ids if i in self._key]
-        return np.asarray(keys, dtype=np.int64)
+        ids = self._graph.neighbours(attendee_id) | self._blocked.get(attendee_id, set())
+        ids = ids | self._blocked_by.get(attendee_id, set())
+        if extra:
+            ids = ids | set(extra)
+        key = self._key
+        return np.asarray([key[i] for i in ids if i in key], dtype=np.int64)
 
     def _allowed(self, key: int, cands: np.ndarray, excluded: np.ndarray) -> np.ndarray:
         st = self._state()
-        ok = st["alive"][cands] & ~st["opt_out"][cands] & (cands != key)
-        ok &= self._role_matrix()[st["role"][key], st["role"][cands]]
-        if not self.policy.allow_same_company and st["company"][key] >= 0:
-            ok &= st["company"][cands] != st["company"][key]
+        ok = st.eligible[cands]
+        ok &= cands != key
+        if st.role_ok.size > 1:
+            ok &= st.role_ok[st.role[key]][st.role[cands]]
+        if not st.policy.allow_same_company and st.company[key] >= 0:
+            ok &= st.company[cands] != st.company[key]
         if excluded.size:
             ok &= ~np.isin(cands, excluded)
         return ok
 
-    # ------------------------------------------------------------------------------------------------- scoring
-    def _components(self, q: np.ndarray, c: np.ndarray,
-                    mutual: Sequence[Mapping[str, float]] | None = None) -> dict[str, np.ndarray]:
-        """Channel scores ``(len(q), len(c))`` in [0, 1] for query keys ``q`` against candidate keys ``c``."""
-        w = self.policy.weights
-        out: dict[str, np.ndarray] = {}
-        if w.intent > 0:
-            qg, qo, qi = (self._segments(f, q) for f in ("goals", "offers", "identity"))
-            cg, co, ci = (self._segments(f, c) for f in ("goals", "offers", "identity"))
-            t = scoring.POOL_TEMPERATURE
-            q_to_c = scoring._segment_pool_rows(
-                np.fmax(scoring.best_item_matches(qg, co), scoring.best_item_matches(qg, ci)), qg.counts, t)
-            c_to_q = scoring._segment_pool_rows(
-                np.fmax(scoring.best_item_matches(cg, qo), scoring.best_item_matches(cg, qi)), cg.counts, t)
-            out["intent"] = scoring.reciprocal(q_to_c, c_to_q.T)
-            out["_q_to_c"] = q_to_c
-            out["_c_to_q"] = c_to_q.T
-        if w.interests > 0:
-            out["interests"] = scoring.interests(self._segments("interests", q), self._segments("interests", c))
-        if w.lexical > 0:
-            out["lexical"] = self._lexical(q, c)
-        if w.mutual > 0:
-            out["mutual"] = self._mutual(q, c, mutual)
-        return out
+    def _adamic_adar(self, attendee_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """Attendee keys two hops away and their Adamic-Adar scores, sorted by key."""
+        aa = self._graph.adamic_adar(attendee_id)
+        if not aa:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        key = self._key
+        pairs = sorted((key[i], v) for i, v in aa.items() if i in key)
+        if not pairs:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        keys, vals = zip(*pairs, strict=True)
+        return np.asarray(keys, dtype=np.int64), np.asarray(vals, dtype=np.float64)
 
-    def _mutual(self, q: np.ndarray, c: np.ndarray,
-                aas: Sequence[Mapping[str, float]] | None = None) -> np.ndarray:
-        """``1 - exp(-Adamic-Adar)`` of each query against each candidate (0 without shared connections)."""
-        out = np.zeros((len(q), len(c)), dtype=np.float64)
-        pos_of = np.full(len(self._ids), -1, dtype=np.int64)
-        pos_of[c] = np.arange(len(c))
-        for i, key in enumerate(q):
-            aa = aas[i] if aas is not None else self._graph.adamic_adar(self._ids[key])
-            if not aa:
-                continue
-            ks = np.fromiter((self._key.get(x, -1) for x in aa), dtype=np.int64, count=len(aa))
-            vs = np.fromiter(aa.values(), dtype=np.float64, count=len(aa))
-            known = ks >= 0
-            p = pos_of[ks[known]]
-            hit = p >= 0
-            out[i, p[hit]] = 1.0 - np.exp(-vs[known][hit])
+    # ------------------------------------------------------------------------------------------------- scoring
+    def _components(self, q: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
+        """Channel scores ``(len(q), len(c))`` in [0, 1] for query keys ``q`` against candidate keys ``c`` (the
+        all-pairs path; lists use :meth:`_score_list`)."""
+        w = self._state().weights
+        out = scoring.pair_channels(scoring.Sims.between(self._side(q), self._side(c)), intent="intent" in w,
+                                    shared_interests="interests" in w)
+        if "lexical" in w:
+            out["lexical"] = self._lexical(q, c)
+        if "mutual" in w:
+            out["mutual"] = np.zeros((len(q), len(c)), dtype=np.float64)
+            pos_of = np.full(len(self._ids), -1, dtype=np.int64)
+            pos_of[c] = np.arange(len(c))
+            for i, key in enumerate(q):
+                ks, vs = self._adamic_adar(self._ids[key])
+                p = pos_of[ks]
+                out["mutual"][i, p[p >= 0]] = 1.0 - np.exp(-vs[p >= 0])
         return out
 
     def _lexical(self, q: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Lexical channel ``(len(q), len(c))`` for the all-pairs path (sparse matrix products)."""
         seek, give, topic = (self._lex.matrix(k) for k in ("seek", "give", "topic"))
-        if len(q) == 1:
-            l1, l2, l3 = (x[None, :] for x in self._lex.dots(int(q[0]), c))
-        else:
-            l1 = (seek[q] @ give[c].T).toarray()
-            l2 = (give[q] @ seek[c].T).toarray()
-            l3 = (topic[q] @ topic[c].T).toarray()
-        has_q = np.diff(seek.indptr)[q] > 0
-        has_c = np.diff(seek.indptr)[c] > 0
-        intent = np.where(has_q[:, None] & has_c[None, :], scoring.harmonic(l1, l2),
-                          scoring.ONE_SIDED * np.maximum(l1, l2))
-        tq = np.diff(topic.indptr)[q] > 0
-        tc = np.diff(topic.indptr)[c] > 0
-        both_topics = tq[:, None] & tc[None, :]
-        any_seek = has_q[:, None] | has_c[None, :]
-        parts = any_seek.astype(np.float32) + both_topics.astype(np.float32)
-        total = np.where(any_seek, intent, 0.0) + np.where(both_topics, l3, 0.0)
-        return np.where(parts > 0, total / np.maximum(parts, 1), 0.0)
+        l1 = (seek[q] @ give[c].T).toarray()
+        l2 = (give[q] @ seek[c].T).toarray()
+        l3 = (topic[q] @ topic[c].T).toarray()
+        has_seek, has_topic = self._lex.presence()
+        return _lexical_score(l1, l2, l3, has_seek[q][:, None], has_seek[c][None, :],
+                              has_topic[q][:, None], has_topic[c][None, :])
 
     def _weights(self) -> dict[str, float]:
         return self.policy.weights.model_dump()
 
     # ------------------------------------------------------------------------------------------------ retrieval
-    def _retrieve(self, keys: np.ndarray, fetch: int) -> list[np.ndarray]:
-        """Candidate keys per query key from the FAISS channels (batched searches)."""
-        found: list[list[np.ndarray]] = [[] for _ in keys]
-        for qf, tf in CHANNELS:
-            index = self._indexes[tf]
+    def _retrieve(self, keys: np.ndarray, fetch: int) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate keys of each query key from the FAISS channels, one batched search per index:
+        ``(candidate keys, offsets)``, query ``i``'s candidates being ``keys[offsets[i]:offsets[i + 1]]``."""
+        st = self._state()
+        parts = []
+        for query_facets, target in SEARCHES:
+            index = self._indexes[target]
             if len(index) == 0:
                 continue
-            rows, counts = self._gather_rows(qf, keys)
-            if counts.sum() == 0:
+            gathered = [self._gather_rows(f, keys) for f in query_facets]
+            if sum(int(c.sum()) for _, c in gathered) == 0:
                 continue
-            queries = self._indexes[qf].vectors()[rows]
+            queries = np.concatenate([st.vectors[f].take(r, axis=0) for f, (r, _) in zip(query_facets, gathered,
+                                                                                          strict=True)])
             # over-fetch items: one attendee may own several of the hits
             _, owners = index.search(queries, min(len(index), fetch * 2))
-            start = 0
-            for i, n in enumerate(counts):
-                if n:
-                    block = owners[start:start + n]
-                    start += n
-                    # best-ranked owners first: rank of an owner = its best position in any of its queries' lists
-                    flat = block.T.ravel()
-                    flat = flat[flat >= 0]
-                    _, first = np.unique(flat, return_index=True)
-                    found[i].append(flat[np.sort(first)][:fetch])
-        return [np.unique(np.concatenate(f)) if f else np.zeros(0, np.int64) for f in found]
+            at = 0
+            for rows, counts in gathered:  # each query facet is its own channel
+                parts.append(candidates.channel_candidates(owners[at:at + len(rows)], counts, fetch))
+                at += len(rows)
+        return candidates.unite(parts, len(keys))
 
     # ------------------------------------------------------------------------------------------------- ranking
     def recommend(self, attendee_id: str, k: int | None = None, exclude: Iterable[str] = ()) -> list[Match]:
@@ -485,15 +582,36 @@ class Matcher:
 
         ``exclude``: more ids to leave out (e.g. people declined or already met). Raises :class:`UnknownAttendee`.
         """
-        return self.recommend_all([attendee_id], k=k, exclude={attendee_id: exclude})[attendee_id]
+        return self.recommend_all([attendee_id], k=k, exclude={attendee_id: exclude}, threads=1)[attendee_id]
 
     def recommend_all(self, ids: Sequence[str] | None = None, k: int | None = None,
                       exclude: Mapping[str, Iterable[str]] | None = None, *, progress: bool = False,
-                      explain: bool = True, chunk: int = 512) -> dict[str, list[Match]]:
+                      explain: bool = True, threads: int | None = None) -> dict[str, list[Match]]:
         """Lists for many attendees (default: all). Returns exactly what :meth:`recommend` returns for each.
 
         ``explain=False`` leaves the item-level reasons out (the score components stay): for batch jobs that only
-        need the ranking.
+        need the ranking. For a whole large event, :meth:`rank_all` returns the same lists as arrays.
+        """
+        ranked = self.rank_all(ids, k=k, exclude=exclude, progress=progress, threads=threads)
+        out: dict[str, list[Match]] = {}
+        for i, aid in enumerate(ranked.ids):
+            n = int(ranked.lengths[i])
+            keys = [int(x) for x in ranked.keys[i, :n]]
+            scores = [float(x) for x in ranked.scores[i, :n]]
+            comps = [dict(zip(COMPONENTS, map(float, row), strict=True)) for row in ranked.components[i, :n]]
+            if explain:
+                out[aid] = _explain.build_many(self, self._key[aid], keys, scores, comps)
+            else:
+                out[aid] = [_explain.bare(self, c, s, cp) for c, s, cp in zip(keys, scores, comps, strict=True)]
+        return out
+
+    def rank_all(self, ids: Sequence[str] | None = None, k: int | None = None,
+                 exclude: Mapping[str, Iterable[str]] | None = None, *, progress: bool = False,
+                 threads: int | None = None, chunk: int = 256) -> RankedLists:
+        """Every list as arrays (ids, scores and score components; no per-match objects): the batch path.
+
+        The same lists as :meth:`recommend`, to the last bit. Chunks of ``chunk`` attendees run on ``threads``
+        threads (default: one per available core); FAISS and the matrix products release the GIL.
         """
         ids = self.ids() if ids is None else list(ids)
         for i in ids:
@@ -503,74 +621,74 @@ class Matcher:
         if k < 1:
             raise InvalidInput([{"field": "k", "message": f"must be at least 1; got {k}"}])
         exclude = exclude or {}
-        out: dict[str, list[Match]] = {}
         st = self._state()
-        exhaustive = len(self) < self.exhaustive_below
+        out = RankedLists.empty(ids, k, list(self._ids))
         fetch = max(FETCH_FACTOR * k, FETCH_MIN)
+        threads = max(1, min(int(threads or _cores()), (len(ids) + chunk - 1) // chunk))
+        starts = range(0, len(ids), chunk)
         bar = None
         if progress:
             from tqdm import tqdm
 
             bar = tqdm(total=len(ids), desc="ranking", unit="attendee")
+
+        def work(s: int) -> int:
+            part = ids[s:s + chunk]
+            self._rank_chunk(st, part, [exclude.get(a, ()) for a in part], k, fetch, out, s)
+            return len(part)
+
         with _one_blas_thread():
-            self._rank_chunks(ids, k, exclude, st, exhaustive, fetch, chunk, explain, bar, out)
+            if threads == 1:
+                for s in starts:
+                    done = work(s)
+                    if bar is not None:
+                        bar.update(done)
+            else:
+                from concurrent.futures import ThreadPoolExecutor, as_completed
+
+                with ThreadPoolExecutor(threads, initializer=_single_faiss_thread) as pool:
+                    for fut in as_completed([pool.submit(work, s) for s in starts]):
+                        done = fut.result()
+                        if bar is not None:
+                            bar.update(done)
         if bar is not None:
             bar.close()
         return out
 
-    def _rank_chunks(self, ids, k, exclude, st, exhaustive, fetch, chunk, explain, bar, out) -> None:
-        """FAISS searches are batched per chunk; each list is then scored on its own, so one attendee's scores
-        come from products of the same shapes in a batch as alone (batch equals one-by-one, to the last bit)."""
-        for s in range(0, len(ids), chunk):
-            part = ids[s:s + chunk]
-            keys = np.asarray([self._key[i] for i in part], dtype=np.int64)
-            cand_lists = None if exhaustive else self._retrieve(keys, fetch)
-            for j, aid in enumerate(part):
-                cands = st["alive_keys"] if exhaustive else cand_lists[j]
-                out[aid] = self._rank_one(aid, int(keys[j]), cands, k, exclude.get(aid, ()), fetch, explain)
-            if bar is not None:
-                bar.update(len(part))
-
-    def _rank_one(self, aid: str, key: int, cands: np.ndarray, k: int, extra: Iterable[str], fetch: int,
-                  explain_: bool) -> list[Match]:
-        """One attendee's list: rules, exact scores of its own candidates, diversity re-rank, explanations."""
-        st = self._state()
-        if st["opt_out"][key]:
-            return []
-        aa = self._graph.adamic_adar(aid) if self.policy.weights.mutual > 0 else {}
-        if aa and len(cands) < len(st["alive_keys"]):
-            top = sorted(aa.items(), key=lambda kv: (-kv[1], kv[0]))[:fetch]
-            extra_keys = [self._key[i] for i, _ in top if i in self._key]
-            if extra_keys:
-                cands = np.union1d(cands, np.asarray(extra_keys, dtype=np.int64))
-        cands = cands[self._allowed(key, cands, self._excluded_keys(aid, extra))]
-        if not cands.size:
-            return []
-        comps = {name: v[0] for name, v in self._components(np.asarray([key]), cands, [aa]).items()}
-        score = scoring.combine({n: v for n, v in comps.items() if not n.startswith("_")}, self._weights())
-        rounded = np.round(score, 6)
-        order = np.lexsort((st["id_rank"][cands], -rounded))
-        # The re-rank only discounts a score by up to ``div``, so nobody scoring below (1 - div) x the k-th best
-        # can enter the first k picks: that pool gives the same first k for any larger k (pages agree).
-        div = self.policy.diversity
-        kth = rounded[order[min(k, len(order)) - 1]]
-        size = int(np.count_nonzero(rounded >= (1.0 - div) * kth)) if div > 0 else k
-        pool = order[: min(POOL_CAP, max(size, k))]
-        if div > 0 and len(pool) > 1:
-            pool = pool[diversity.rerank(score[pool], self._profiles(cands[pool]), k, div)]
-        chosen = pool[:k]
-        comp = [{name: float(v[i]) for name, v in comps.items()} for i in chosen]
-        keys = [int(cands[i]) for i in chosen]
-        scores = [float(score[i]) for i in chosen]
-        if explain_:
-            return explain.build_many(self, key, keys, scores, comp)
-        return [explain.bare(self, c, sc, cp) for c, sc, cp in zip(keys, scores, comp, strict=True)]
-
-    def _profiles(self, keys: np.ndarray) -> np.ndarray:
-        """One unit vector per attendee (kept up to date by :meth:`upsert`): for the diversity re-rank."""
-        return self._prof[keys]
+    def _rank_chunk(self, st: _Snapshot, ids: list[str], extras: list[Iterable[str]], k: int, fetch: int,
+                    out: RankedLists, row0: int) -> None:
+        """Rank a chunk of attendees into rows ``row0...`` of ``out``: FAISS searches batched for the chunk, then
+        each list scored on its own candidates by :func:`matcher.kernels.rank_lists` (so one attendee's list is
+        the same alone or in a batch). Only the graph and exclusion lookups here hold the GIL."""
+        keys = np.asarray([self._key[i] for i in ids], dtype=np.int64)
+        if st.exhaustive:
+            found, offsets = np.zeros(0, np.int64), np.zeros(len(ids) + 1, np.int64)
+        else:
+            found, offsets = self._retrieve(keys, fetch)
+        mutual = "mutual" in st.weights
+        aa_keys, aa_vals, excluded = [], [], []
+        for aid, extra in zip(ids, extras, strict=True):
+            ks, vs = self._adamic_adar(aid) if mutual else (_NO_KEYS, _NO_VALUES)
+            aa_keys.append(ks)
+            aa_vals.append(vs)
+            excluded.append(np.sort(self._excluded_keys(aid, extra)))
+        w = st.weights
+        lex = self._lex.combined() if "lexical" in w else _EMPTY_CSR
+        has_seek, has_topic = st.lex_presence if st.lex_presence is not None else (_NO_FLAGS, _NO_FLAGS)
+        rows = slice(row0, row0 + len(ids))
+        kernels.rank_lists(
+            keys, found, offsets, st.exhaustive, st.alive_keys, _concat(aa_keys), _concat(aa_vals, np.float64),
+            _offsets(aa_keys), _concat(excluded), _offsets(excluded),
+            st.eligible, st.role, st.role_ok, st.company, st.policy.allow_same_company, st.id_rank,
+            tuple(st.vectors[f] for f in FACETS), st.starts, st.counts, tuple(st.layouts[f][2] for f in FACETS),
+            1.0 / scoring.POOL_TEMPERATURE, scoring.ONE_SIDED,
+            lex.indptr, lex.indices, lex.data, N_FEATURES, *self._lex.table(), has_seek, has_topic,
+            self._prof, np.asarray([w.get(c, 0.0) for c in ("intent", "interests", "lexical", "mutual")]),
+            k, fetch, float(st.policy.diversity), POOL_CAP, diversity.FLOOR,
+            out.keys[rows], out.scores[rows], out.components[rows], out.lengths[rows])
 
     def _update_profiles(self, keys: list[int]) -> None:
+        """Keep one unit vector per attendee (for the diversity re-rank) current for ``keys``."""
         if not keys:
             return
         need = len(self._ids)
@@ -579,18 +697,22 @@ class Matcher:
             if self._prof.size:
                 grown[: self._prof.shape[0]] = self._prof
             self._prof = grown
-        self._layouts = {}
         keys_arr = np.asarray(keys, dtype=np.int64)
-        self._prof[keys_arr] = self._compute_profiles(keys_arr)
+        for s in range(0, len(keys_arr), 4096):  # bounded scratch memory for a large upsert
+            part = keys_arr[s:s + 4096]
+            self._prof[part] = self._compute_profiles(part)
 
     def _compute_profiles(self, keys: np.ndarray) -> np.ndarray:
         """The normalised mean of all of each attendee's item vectors."""
         total = np.zeros((len(keys), self._indexes["goals"].dim), dtype=np.float32)
         for f in FACETS:
-            seg = self._segments(f, keys)
-            nz = seg.counts > 0
+            parts = [self._rows[f][key] for key in keys]
+            counts = np.asarray([0 if r is None else len(r) for r in parts], dtype=np.int64)
+            nz = counts > 0
             if nz.any():
-                total[nz] += np.add.reduceat(seg.vectors, seg.starts[nz], axis=0)
+                rows = np.concatenate([r for r in parts if r is not None and len(r)])
+                starts = (np.cumsum(counts) - counts)[nz]
+                total[nz] += np.add.reduceat(self._indexes[f].vectors().take(rows, axis=0), starts, axis=0)
         norms = np.linalg.norm(total, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         return total / norms
@@ -616,7 +738,7 @@ class Matcher:
         scores = (scores + scores.T) / 2  # symmetric by construction; this removes float noise
         np.fill_diagonal(scores, 0.0)
         st = self._state()
-        comp = st["company"][keys]
+        comp = st.company[keys]
         same = (comp[:, None] == comp[None, :]) & (comp[:, None] >= 0)
         pos = {aid: i for i, aid in enumerate(ids)}
         blocked = np.zeros((n, n), dtype=bool)
@@ -630,7 +752,7 @@ class Matcher:
                 j = pos.get(other)
                 if j is not None:
                     connected[i, j] = connected[j, i] = True
-        roles = st["role"][keys]
+        roles = st.role[keys]
         role_forbidden = ~self._role_matrix()[roles[:, None], roles[None, :]]
         for m in (same, blocked, connected, role_forbidden):
             np.fill_diagonal(m, False)

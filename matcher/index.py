@@ -9,6 +9,7 @@ same tests. Cosine similarity is the inner product of unit float32 vectors.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import faiss
@@ -28,6 +29,20 @@ SINGLE_THREAD_BELOW = 16
 
 class IndexError_(MatchmakerError):
     """Misuse of an index (wrong dimension, unfitted, corrupt file)."""
+
+
+@contextmanager
+def _one_omp_thread():
+    """Run FAISS on one OpenMP thread inside the block (the setting belongs to the calling thread)."""
+    threads = faiss.omp_get_max_threads()
+    if threads == 1:
+        yield
+        return
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(threads)
 
 
 class FacetIndex:
@@ -145,6 +160,34 @@ class FacetIndex:
         self._alive = np.concatenate([self._alive, np.ones(len(extra[0]), dtype=bool)])
         self._view = None
 
+    def inner_products(self, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosines of each of ``x`` with each stored row in ``rows``: ``(len(x), len(rows))`` float32.
+
+        FAISS reads the rows where they are stored (no gathered copy), so scoring a few hundred candidates costs
+        their dot products and nothing more.
+
+        >>> idx = FacetIndex(dim=2)
+        >>> _ = idx.add(np.array([0, 1]), np.array([[1, 0], [0, 1]], dtype=np.float32))
+        >>> idx.inner_products(np.array([[1, 0]], np.float32), np.array([1, 0, 0])).tolist()
+        [[0.0, 1.0, 1.0]]
+        """
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        rows = np.asarray(rows, dtype=np.int64)
+        nx, ny = x.shape[0], rows.shape[0]
+        out = np.empty((nx, ny), dtype=np.float32)
+        if nx == 0 or ny == 0:
+            return out
+        if x.shape[1] != self.dim:
+            raise IndexError_(f"expected vectors of shape (n, {self.dim}); got {x.shape}")
+        if rows.min() < 0 or rows.max() >= self.ntotal:
+            raise IndexError_(f"row out of range 0..{self.ntotal - 1}")
+        ids = np.ascontiguousarray(np.broadcast_to(rows, (nx, ny)))
+        xb = self.vectors()
+        with _one_omp_thread():
+            faiss.fvec_inner_products_by_idx(faiss.swig_ptr(out), faiss.swig_ptr(x), faiss.swig_ptr(xb),
+                                             faiss.swig_ptr(ids), self.dim, nx, ny)
+        return out
+
     # -- search -------------------------------------------------------------------------------------------------
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` live rows per query: ``(similarities, owner keys)``, both ``(nq, k)``; -1 owner pads."""
@@ -166,13 +209,9 @@ class FacetIndex:
         elif self.kind == "hnsw":
             params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, k))
         # a few queries run faster on one thread than split across several (DESIGN.md measurement)
-        threads = faiss.omp_get_max_threads()
-        if nq < SINGLE_THREAD_BELOW and threads > 1:
-            faiss.omp_set_num_threads(1)
-            try:
+        if nq < SINGLE_THREAD_BELOW:
+            with _one_omp_thread():
                 sims, rows = self._index.search(queries, k, params=params)
-            finally:
-                faiss.omp_set_num_threads(threads)
         else:
             sims, rows = self._index.search(queries, k, params=params)
         owners = np.where(rows >= 0, self._owner[np.maximum(rows, 0)], -1)

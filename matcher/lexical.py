@@ -8,6 +8,8 @@ frequencies are kept as counts, so adding or removing one attendee is cheap. Wei
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
@@ -40,6 +42,7 @@ class LexicalIndex:
         self._df = np.zeros(N_FEATURES, dtype=np.int32)
         self._n_docs = 0
         self._cache: dict[str, sp.csr_matrix] | None = None
+        self._local = threading.local()
 
     def tokens(self, text: str) -> list[str]:
         return self._analyzer(text)
@@ -112,29 +115,35 @@ class LexicalIndex:
             self._cache["combined"] = m
         return self._cache["combined"]
 
+    def presence(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per key: has seek terms, has topic terms (bool arrays)."""
+        if self._cache is None or "presence" not in self._cache:
+            seek, topic = self.matrix("seek"), self.matrix("topic")
+            self._cache["presence"] = (np.diff(seek.indptr) > 0, np.diff(topic.indptr) > 0)
+        return self._cache["presence"]
+
     def dots(self, q: int, cands: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For one query key: ``seek_q . give_c``, ``give_q . seek_c`` and ``topic_q . topic_c`` for each candidate,
-        from one row gather of :meth:`combined`."""
+        """For one query key: ``seek_q . give_c``, ``give_q . seek_c`` and ``topic_q . topic_c`` for each candidate.
+
+        One pass over the candidates' rows of :meth:`combined`, each term weighed through a lookup table that
+        holds the query's few terms (one table per thread; :func:`matcher.kernels.lexical_dots`).
+        """
+        from matcher.kernels import lexical_dots
+
         both = self.combined()
-        rows = both[cands]
-        n = rows.shape[0]
-        out = np.zeros((3, n), dtype=np.float64)
-        qrow = both[q]
-        if n == 0 or rows.nnz == 0 or qrow.nnz == 0:
-            return out[0], out[1], out[2]
-        # the query's seek terms are looked up in the candidates' give block, and so on: shift its columns
-        shift = {0: N_FEATURES, 1: -N_FEATURES, 2: 0}  # part of the query -> offset into the candidate's part
-        part = qrow.indices // N_FEATURES
-        qi = qrow.indices + np.vectorize(shift.get, otypes=[np.int64])(part)
-        # result slot: seek.give -> 0, give.seek -> 1, topic.topic -> 2 (by the query part)
-        order = np.argsort(qi)
-        qi, qd, qpart = qi[order], qrow.data[order], part[order]
-        pos = np.minimum(np.searchsorted(qi, rows.indices), len(qi) - 1)
-        hit = qi[pos] == rows.indices
-        row_ids = np.repeat(np.arange(n), np.diff(rows.indptr))
-        vals = rows.data[hit] * qd[pos[hit]]
-        np.add.at(out, (qpart[pos[hit]], row_ids[hit]), vals)
-        return out[0], out[1], out[2]
+        cands = np.ascontiguousarray(cands, dtype=np.int64)
+        out = np.empty((len(cands), 3), dtype=np.float64)
+        lexical_dots(both.indptr, both.indices, both.data, int(q), cands, N_FEATURES, *self.table(), out)
+        return out[:, 0], out[:, 1], out[:, 2]
+
+    def table(self) -> tuple[np.ndarray, np.ndarray]:
+        """This thread's scratch over the columns of :meth:`combined`: a float64 table and a bitmap (all zero
+        between uses)."""
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            n = len(DOC_KINDS) * N_FEATURES
+            scratch = self._local.scratch = (np.zeros(n, dtype=np.float64), np.zeros(n // 8, dtype=np.uint8))
+        return scratch
 
     def shared_terms(self, text_a: str | set[str], text_b: str, limit: int = 5) -> list[str]:
         """Terms both texts use, rarest first (the ones TF-IDF rewards). ``text_a`` may be a token set already."""

@@ -1,17 +1,19 @@
 """Reciprocal scoring: pure array math over item vectors, no model, no FAISS.
 
-A person's facet is a *segment* of item rows (one goal, one offer...). For a query attendee set Q and a
-candidate set C:
+A person's facet is a *segment* of item rows (one goal, one offer...). For query attendees Q and candidates C:
 
-- ``directional(Q.goals, C.give)``: for each of q's goals, the best-matching item among c's offers and identity;
+- ``q -> c`` (how well c serves q): for each of q's goals, the best-matching item among c's offers and identity;
   pooled over q's goals with a soft maximum (a person with three goals is well served by someone who meets one
-  of them very well). This is "how well c serves q".
-- ``reciprocal``: the harmonic mean of q->c and c->q, so that a match must serve both people; where only one
-  side states goals, that side's score at half weight.
+  of them very well).
+- ``c -> q`` the same way round; ``reciprocal`` fuses the two with the harmonic mean, so that a match must serve
+  both people; where only one side states goals, that side's score at half weight.
 - ``interests``: shared interests, the mean of both sides' pooled best matches.
 
-Every function takes arrays and returns arrays, so it is testable with hand-made vectors; the same functions
-serve one attendee, the batch and the all-pairs affinity matrix.
+:func:`pair_channels` computes all of it for a block of queries against a block of candidates with one matrix
+product per facet pair and segment reductions; the engine calls it with one query and that query's own
+candidates (so one attendee's scores come from the same products alone or in a batch), and
+:meth:`~matcher.Matcher.pair_scores` with many queries against everyone. Every function takes arrays and returns
+arrays, so it is testable with hand-made vectors.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ class Segments:
 
     @property
     def starts(self) -> np.ndarray:
-        return np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
+        return (np.cumsum(self.counts) - self.counts).astype(np.int64)
 
     @staticmethod
     def from_lists(parts: list[np.ndarray], dim: int) -> Segments:
@@ -43,52 +45,134 @@ class Segments:
         vecs = np.concatenate(parts) if len(parts) and counts.sum() else np.zeros((0, dim), np.float32)
         return Segments(np.ascontiguousarray(vecs, dtype=np.float32), counts)
 
-
-def _segment_reduce_max(m: np.ndarray, counts: np.ndarray, axis: int) -> np.ndarray:
-    """Max over segments along ``axis``; empty segments give NaN."""
-    out_shape = list(m.shape)
-    out_shape[axis] = len(counts)
-    out = np.full(out_shape, np.nan, dtype=np.float64)
-    nonempty = counts > 0
-    if nonempty.any() and m.shape[axis] > 0:
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[nonempty]
-        red = np.maximum.reduceat(m, starts, axis=axis)
-        idx = [slice(None)] * m.ndim
-        idx[axis] = np.flatnonzero(nonempty)
-        out[tuple(idx)] = red
-    return out
+    def join(self, other: Segments) -> Segments:
+        """Each owner's rows of ``self`` followed by its rows of ``other`` (e.g. offers + identity)."""
+        if len(self.counts) == 1:
+            return Segments(np.concatenate([self.vectors, other.vectors]), self.counts + other.counts)
+        counts = self.counts + other.counts
+        first = np.cumsum(counts) - counts
+        out = np.empty((int(counts.sum()), self.vectors.shape[1]), dtype=np.float32)
+        mine = np.repeat(first, self.counts) + _within(self.counts)
+        out[mine] = self.vectors
+        out[np.repeat(first + self.counts, other.counts) + _within(other.counts)] = other.vectors
+        return Segments(out, counts)
 
 
-def _segment_pool_rows(m: np.ndarray, counts: np.ndarray, temperature: float) -> np.ndarray:
-    """Soft-max pooling of rows by segment: (n_items, C) -> (n_owners, C); empty segments give NaN.
+@dataclass(frozen=True)
+class Side:
+    """One side of a block of pairs: its owners' item vectors by facet."""
 
-    Rows that are NaN (no match possible) are ignored within their segment.
+    goals: Segments
+    offers: Segments
+    identity: Segments
+    interests: Segments
+
+    def __len__(self) -> int:
+        return len(self.goals.counts)
+
+
+@dataclass(frozen=True)
+class Sims:
+    """The cosines a block of pairs is scored from: query items along rows, candidate items along columns.
+
+    Counts say which rows belong to which query (``q_*``) and which columns to which candidate (``c_*``).
     """
-    out = np.full((len(counts), m.shape[1]), np.nan, dtype=np.float64)
-    nonempty = counts > 0
-    if not nonempty.any() or m.shape[1] == 0:
-        return out
-    valid = ~np.isnan(m)
-    safe = np.where(valid, m, 0.0)
-    w = np.where(valid, np.exp(safe / temperature), 0.0)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[nonempty]
-    num = np.add.reduceat(w * safe, starts, axis=0)
-    den = np.add.reduceat(w, starts, axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pooled = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    out[np.flatnonzero(nonempty)] = pooled
+
+    goals_offers: np.ndarray    # (q goal items, c offer items)
+    goals_identity: np.ndarray  # (q goal items, c identity items)
+    give_goals: np.ndarray      # (q offer+identity items, c goal items)
+    interests: np.ndarray       # (q interest items, c interest items)
+    q_goals: np.ndarray
+    q_give: np.ndarray
+    q_interests: np.ndarray
+    c_offers: np.ndarray
+    c_identity: np.ndarray
+    c_goals: np.ndarray
+    c_interests: np.ndarray
+
+    @staticmethod
+    def between(q: Side, c: Side) -> Sims:
+        """All the cosines by matrix products of the two sides' vectors."""
+        q_give = q.offers.join(q.identity)
+        return Sims(_sims(q.goals.vectors, c.offers.vectors), _sims(q.goals.vectors, c.identity.vectors),
+                    _sims(q_give.vectors, c.goals.vectors), _sims(q.interests.vectors, c.interests.vectors),
+                    q.goals.counts, q_give.counts, q.interests.counts, c.offers.counts, c.identity.counts,
+                    c.goals.counts, c.interests.counts)
+
+
+def _within(counts: np.ndarray) -> np.ndarray:
+    """``[0..counts[0]), [0..counts[1]), ...`` concatenated."""
+    total = int(counts.sum())
+    return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+# -------------------------------------------------------------------------------------- segment reductions
+def _groups(counts: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(starts of non-empty groups, their positions)``, or ``None`` when every group is non-empty and there is
+    one group spanning all ``size`` rows (the single-query fast path)."""
+    if len(counts) == 1 and counts[0] == size and size > 0:
+        return None
+    nonempty = np.flatnonzero(counts)
+    return (np.cumsum(counts) - counts)[nonempty], nonempty
+
+
+def max_by_rows(m: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Max over row groups: ``(sum(counts), X) -> (len(counts), X)``; empty groups give NaN."""
+    g = _groups(counts, m.shape[0])
+    if g is None:
+        return m.max(axis=0, keepdims=True)
+    starts, nonempty = g
+    if len(nonempty) == len(counts) and m.shape[1]:
+        return np.maximum.reduceat(m, starts, axis=0)
+    out = np.full((len(counts), m.shape[1]), np.nan, dtype=np.float32)
+    if len(nonempty) and m.shape[1]:
+        out[nonempty] = np.maximum.reduceat(m, starts, axis=0)
     return out
 
 
+def max_by_cols(m: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Max over column groups: ``(X, sum(counts)) -> (X, len(counts))``; empty groups give NaN."""
+    g = _groups(counts, m.shape[1])
+    if g is None:
+        return m.max(axis=1, keepdims=True)
+    starts, nonempty = g
+    out = np.full((m.shape[0], len(counts)), np.nan, dtype=np.float32)
+    if len(nonempty) and m.shape[0]:
+        out[:, nonempty] = np.maximum.reduceat(m, starts, axis=1)
+    return out
+
+
+def pool_rows(m: np.ndarray, counts: np.ndarray, temperature: float = POOL_TEMPERATURE) -> np.ndarray:
+    """Soft maximum over row groups, ``sum(x e^(x/t)) / sum(e^(x/t))``: ``(sum(counts), X) -> (len(counts), X)``.
+    Empty groups, and any group holding a NaN, give NaN."""
+    w = np.exp(m / np.float32(temperature))
+    g = _groups(counts, m.shape[0])
+    if g is None:
+        return (np.sum(w * m, axis=0, keepdims=True) / np.sum(w, axis=0, keepdims=True)).astype(np.float32)
+    starts, nonempty = g
+    out = np.full((len(counts), m.shape[1]), np.nan, dtype=np.float32)
+    if len(nonempty) and m.shape[1]:
+        out[nonempty] = np.add.reduceat(w * m, starts, axis=0) / np.add.reduceat(w, starts, axis=0)
+    return out
+
+
+def pool_cols(m: np.ndarray, counts: np.ndarray, temperature: float = POOL_TEMPERATURE) -> np.ndarray:
+    """:func:`pool_rows` over column groups: ``(X, sum(counts)) -> (X, len(counts))``."""
+    w = np.exp(m / np.float32(temperature))
+    g = _groups(counts, m.shape[1])
+    if g is None:
+        return (np.sum(w * m, axis=1, keepdims=True) / np.sum(w, axis=1, keepdims=True)).astype(np.float32)
+    starts, nonempty = g
+    out = np.full((m.shape[0], len(counts)), np.nan, dtype=np.float32)
+    if len(nonempty) and m.shape[0]:
+        out[:, nonempty] = np.add.reduceat(w * m, starts, axis=1) / np.add.reduceat(w, starts, axis=1)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- channels
 def _sims(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Cosines of unit float32 rows. (The engine scores one attendee against its own candidates in both the
-    single and the batch path, so the products have the same shapes and give the same values.)"""
+    """Cosines of unit float32 rows: ``(len(a), len(b))``."""
     return a @ b.T
-
-
-def best_item_matches(left: Segments, right: Segments) -> np.ndarray:
-    """For each left item and each right owner: the best cosine among that owner's items. ``(n_left_items, R)``."""
-    return _segment_reduce_max(_sims(left.vectors, right.vectors), right.counts, axis=1)
 
 
 def directional(seek: Segments, give: Segments, temperature: float = POOL_TEMPERATURE) -> np.ndarray:
@@ -100,7 +184,8 @@ def directional(seek: Segments, give: Segments, temperature: float = POOL_TEMPER
     >>> directional(s, g).round(2).tolist()
     [[1.0, 0.0]]
     """
-    return _segment_pool_rows(best_item_matches(seek, give), seek.counts, temperature)
+    best = max_by_cols(_sims(seek.vectors, give.vectors), give.counts)  # (seek items, n_give_owners)
+    return pool_rows(best, seek.counts, temperature)
 
 
 def harmonic(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -124,15 +209,48 @@ def reciprocal(q_to_c: np.ndarray, c_to_q: np.ndarray, one_sided: float = ONE_SI
     return np.where(both, hm, single)
 
 
+def _shared_interests(sims: np.ndarray, q_counts: np.ndarray, c_counts: np.ndarray,
+                      temperature: float) -> np.ndarray:
+    """``(n_q, n_c)`` shared-interest scores from interest cosines (q items along rows)."""
+    q_side = pool_rows(max_by_cols(sims, c_counts), q_counts, temperature)
+    c_side = pool_cols(max_by_rows(sims, q_counts), c_counts, temperature)
+    return np.clip(np.nan_to_num(0.5 * (q_side + c_side), nan=0.0), 0.0, 1.0)
+
+
 def interests(q: Segments, c: Segments, temperature: float = POOL_TEMPERATURE) -> np.ndarray:
-    """Shared interests: mean of the two pooled directions, clipped to [0, 1]; 0 when either has none."""
-    if q.vectors.shape[0] == 0 or c.vectors.shape[0] == 0:
-        return np.zeros((len(q.counts), len(c.counts)), np.float64)
-    sims = _sims(q.vectors, c.vectors)
-    q_side = _segment_pool_rows(_segment_reduce_max(sims, c.counts, axis=1), q.counts, temperature)
-    c_side = _segment_pool_rows(_segment_reduce_max(sims.T, q.counts, axis=1), c.counts, temperature).T
-    out = 0.5 * (q_side + c_side)
-    return np.clip(np.nan_to_num(out, nan=0.0), 0.0, 1.0)
+    """Shared interests ``(n_q, n_c)``: mean of the two pooled directions, clipped to [0, 1]; 0 when either has
+    none."""
+    return _shared_interests(_sims(q.vectors, c.vectors), q.counts, c.counts, temperature)
+
+
+def pair_channels(sims: Sims, *, intent: bool = True, shared_interests: bool = True,
+                  temperature: float = POOL_TEMPERATURE) -> dict[str, np.ndarray]:
+    """The embedding channels of every (query, candidate) pair, each ``(n_q, n_c)``.
+
+    ``intent`` (with its two directions ``_q_to_c`` and ``_c_to_q``) and ``interests``: for each of q's goals the
+    best of c's offers and identity items, pooled over q's goals; the same from c's goals to q's offers and
+    identity; interests against interests both ways.
+
+    >>> e = np.eye(2, dtype=np.float32)
+    >>> one = lambda *rows: Segments(np.array([e[r] for r in rows], np.float32).reshape(-1, 2), np.array([len(rows)]))
+    >>> founder = Side(one(0), one(1), one(), one())   # seeks meaning 0, offers meaning 1
+    >>> investor = Side(one(1), one(0), one(), one())  # the reverse
+    >>> round(float(pair_channels(Sims.between(founder, investor))["intent"][0, 0]), 3)
+    1.0
+    """
+    out: dict[str, np.ndarray] = {}
+    if intent:
+        best = np.fmax(max_by_cols(sims.goals_offers, sims.c_offers),
+                       max_by_cols(sims.goals_identity, sims.c_identity))      # (q goal items, n_c)
+        q_to_c = pool_rows(best, sims.q_goals, temperature)                     # (n_q, n_c)
+        back = max_by_rows(sims.give_goals, sims.q_give)                        # (n_q, c goal items)
+        c_to_q = pool_cols(back, sims.c_goals, temperature)                     # (n_q, n_c)
+        out["intent"] = reciprocal(q_to_c, c_to_q)
+        out["_q_to_c"] = q_to_c
+        out["_c_to_q"] = c_to_q
+    if shared_interests:
+        out["interests"] = _shared_interests(sims.interests, sims.q_interests, sims.c_interests, temperature)
+    return out
 
 
 def combine(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:

@@ -54,3 +54,31 @@ def test_diversity_pushes_near_copies_down_only():
     assert diversity.rerank(scores, prof, 3, 0.3).tolist() == [0, 3, 1]
     distinct = np.array([E[0], E[1], E[2]])
     assert diversity.rerank(np.array([0.9, 0.8, 0.7]), distinct, 3, 1.0).tolist() == [0, 1, 2]
+
+
+def _rerank_reference(scores, profiles, k, div):
+    """The greedy re-rank written plainly: every step scans the whole pool."""
+    n = len(scores)
+    picked, left = [], np.ones(n, dtype=bool)
+    max_sim = np.full(n, -1.0)
+    for _ in range(min(k, n)):
+        red = np.clip((max_sim - diversity.FLOOR) / (1.0 - diversity.FLOOR), 0.0, 1.0)
+        adj = np.where(left, scores * (1.0 - div * red), -np.inf)
+        i = int(np.argmax(adj))
+        picked.append(i)
+        left[i] = False
+        max_sim = np.maximum(max_sim, profiles @ profiles[i])
+    return picked
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_diversity_rerank_equals_the_plain_greedy(seed):
+    # clusters of near-copies among distinct profiles, with tied scores: the head-only search must agree exactly
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(2, 120)), int(rng.integers(1, 30))
+    centres = rng.standard_normal((max(1, n // 6), 16))
+    prof = centres[rng.integers(0, len(centres), n)] + rng.uniform(0.05, 0.6) * rng.standard_normal((n, 16))
+    prof = (prof / np.linalg.norm(prof, axis=1, keepdims=True)).astype(np.float32)
+    scores = np.sort(np.round(rng.uniform(0.2, 0.9, n), 2))[::-1]
+    div = float(rng.choice([0.3, 0.6, 1.0]))
+    assert diversity.rerank(scores, prof, k, div).tolist() == _rerank_reference(scores, prof, k, div)

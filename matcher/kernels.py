@@ -1,0 +1,446 @@
+"""Compiled inner loops of list ranking (numba): one attendee's list scored against its own candidates.
+
+The math is :mod:`matcher.scoring`'s and :mod:`matcher.diversity`'s (the numpy references, which tests compare
+these kernels with); what changes is the cost. A list reads its candidates' item vectors where FAISS stores them
+(a few thousand rows scattered over gigabytes: the dominant cost, measured), four rows at a time so that the CPU
+waits for several at once, and does the rest in one compiled pass with no Python in between. The kernels release
+the GIL, so batch threads run them in parallel.
+
+Nothing here touches the model, FAISS objects or Python objects: arrays in, arrays out.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+_JIT = {"nogil": True, "fastmath": True, "cache": True, "error_model": "numpy"}
+
+
+@nb.njit(**_JIT)
+def _rows_of(cands, start, count, flat):
+    """The stored row numbers of every candidate's items of one facet, candidate after candidate."""
+    total = 0
+    for c in cands:
+        total += count[c]
+    rows = np.empty(total, dtype=np.int64)
+    n = 0
+    for c in cands:
+        s = start[c]
+        for b in range(count[c]):
+            rows[n] = flat[s + b]
+            n += 1
+    return rows
+
+
+@nb.njit(**_JIT)
+def _dots(x, vectors, rows, out):
+    """``out[a, j] = x[a] . vectors[rows[j]]``. Four rows at a time: four independent sums per pass keep the
+    CPU busy while the rows arrive from memory."""
+    n, dim = rows.shape[0], x.shape[1]
+    j = 0
+    while j + 4 <= n:
+        r0, r1, r2, r3 = rows[j], rows[j + 1], rows[j + 2], rows[j + 3]
+        for a in range(x.shape[0]):
+            s0 = np.float32(0.0)
+            s1 = np.float32(0.0)
+            s2 = np.float32(0.0)
+            s3 = np.float32(0.0)
+            for t in range(dim):
+                xa = x[a, t]
+                s0 += xa * vectors[r0, t]
+                s1 += xa * vectors[r1, t]
+                s2 += xa * vectors[r2, t]
+                s3 += xa * vectors[r3, t]
+            out[a, j] = s0
+            out[a, j + 1] = s1
+            out[a, j + 2] = s2
+            out[a, j + 3] = s3
+        j += 4
+    while j < n:
+        r = rows[j]
+        for a in range(x.shape[0]):
+            s0 = np.float32(0.0)
+            for t in range(dim):
+                s0 += x[a, t] * vectors[r, t]
+            out[a, j] = s0
+        j += 1
+
+
+@nb.njit(**_JIT)
+def _sims(x, vectors, cands, start, count, flat):
+    """Cosines of ``x``'s rows with every candidate's items of one facet: ``(len(x), n_items)``."""
+    rows = _rows_of(cands, start, count, flat)
+    out = np.empty((x.shape[0], rows.shape[0]), dtype=np.float32)
+    _dots(x, vectors, rows, out)
+    return out
+
+
+@nb.njit(**_JIT)
+def _pool(values, n, inv_t):
+    """Soft maximum of ``values[:n]``: ``sum(x e^(x/t)) / sum(e^(x/t))``."""
+    num = 0.0
+    den = 0.0
+    for a in range(n):
+        w = np.exp(values[a] * inv_t)
+        num += w * values[a]
+        den += w
+    return num / den
+
+
+@nb.njit(**_JIT)
+def _clip01(x):
+    return min(max(x, 0.0), 1.0)
+
+
+@nb.njit(**_JIT)
+def list_channels(cands, q_goals, q_give, q_interests, vectors, starts, counts, flats, inv_t, one_sided, out):
+    """Embedding channels of one attendee against each candidate key in ``cands``.
+
+    ``vectors``/``flats`` are per facet (goals, offers, identity, interests): the stored item rows and the row
+    numbers of every key's items (``flats[f][starts[f, key]:starts[f, key] + counts[f, key]]``). Writes
+    ``out[j] = (intent, q_to_c, c_to_q, interests)``; the two directions are NaN where undefined, as in
+    :func:`matcher.scoring.pair_channels`.
+    """
+    n_goals, n_give, n_interests = q_goals.shape[0], q_give.shape[0], q_interests.shape[0]
+    # every cosine the list needs, facet pair by facet pair (q's items against the candidates' items)
+    s_offers = _sims(q_goals, vectors[1], cands, starts[1], counts[1], flats[1])
+    s_identity = _sims(q_goals, vectors[2], cands, starts[2], counts[2], flats[2])
+    s_goals = _sims(q_give, vectors[0], cands, starts[0], counts[0], flats[0])
+    s_interests = _sims(q_interests, vectors[3], cands, starts[3], counts[3], flats[3])
+    best = np.empty(max(n_goals, n_interests, 1), dtype=np.float64)
+    most = 1
+    for c in cands:
+        most = max(most, counts[0, c], counts[3, c])
+    scratch = np.empty(most, dtype=np.float64)
+    at_off = at_id = at_goal = at_int = 0  # where each candidate's columns start
+    for j in range(cands.shape[0]):
+        c = cands[j]
+        n_off, n_id, n_cg, n_ci = counts[1, c], counts[2, c], counts[0, c], counts[3, c]
+        # how well c serves q: each of q's goals against c's offers and identity, pooled over q's goals
+        q_to_c = np.nan
+        if n_goals > 0 and n_off + n_id > 0:
+            for a in range(n_goals):
+                top = -np.inf
+                for b in range(at_off, at_off + n_off):
+                    top = max(top, s_offers[a, b])
+                for b in range(at_id, at_id + n_id):
+                    top = max(top, s_identity[a, b])
+                best[a] = top
+            q_to_c = _pool(best, n_goals, inv_t)
+        # how well q serves c: each of c's goals against q's offers and identity, pooled over c's goals
+        c_to_q = np.nan
+        if n_give > 0 and n_cg > 0:
+            for b in range(n_cg):
+                top = -np.inf
+                for a in range(n_give):
+                    top = max(top, s_goals[a, at_goal + b])
+                scratch[b] = top
+            c_to_q = _pool(scratch, n_cg, inv_t)
+        # reciprocal: harmonic mean where both exist, one_sided x the one that exists
+        if q_to_c == q_to_c and c_to_q == c_to_q:
+            x, y = _clip01(q_to_c), _clip01(c_to_q)
+            intent = 2.0 * x * y / (x + y) if x + y > 0 else 0.0
+        elif q_to_c == q_to_c:
+            intent = one_sided * _clip01(q_to_c)
+        elif c_to_q == c_to_q:
+            intent = one_sided * _clip01(c_to_q)
+        else:
+            intent = 0.0
+        # shared interests, both ways
+        shared = 0.0
+        if n_interests > 0 and n_ci > 0:
+            for a in range(n_interests):
+                top = -np.inf
+                for b in range(at_int, at_int + n_ci):
+                    top = max(top, s_interests[a, b])
+                best[a] = top
+            for b in range(n_ci):
+                top = -np.inf
+                for a in range(n_interests):
+                    top = max(top, s_interests[a, at_int + b])
+                scratch[b] = top
+            shared = _clip01(0.5 * (_pool(best, n_interests, inv_t) + _pool(scratch, n_ci, inv_t)))
+        out[j, 0] = intent
+        out[j, 1] = q_to_c
+        out[j, 2] = c_to_q
+        out[j, 3] = shared
+        at_off += n_off
+        at_id += n_id
+        at_goal += n_cg
+        at_int += n_ci
+
+
+@nb.njit(**_JIT)
+def lexical_dots(indptr, indices, data, q, cands, n_features, table, bits, out):
+    """The lexical channel's three dot products of key ``q`` with each candidate key, from the
+    ``[seek | give | topic]`` CSR arrays: ``out[j] = (seek_q . give_c, give_q . seek_c, topic_q . topic_c)``.
+
+    ``table`` (float64) and ``bits`` (uint8, one bit per column) are all-zero scratch arrays over the columns
+    (left all zero again).
+    """
+    q0, q1 = indptr[q], indptr[q + 1]
+    # the query's seek terms are looked up in the candidates' give block and so on: shift its columns; a bitmap
+    # of the shifted columns (small enough to stay in cache) screens the candidates' terms before the table
+    for t in range(q0, q1):
+        col = indices[t]
+        part = col // n_features
+        shift = n_features if part == 0 else (-n_features if part == 1 else 0)
+        table[col + shift] = data[t]
+        bits[(col + shift) >> 3] |= np.uint8(1 << ((col + shift) & 7))
+    for j in range(cands.shape[0]):
+        c = cands[j]
+        s_give = 0.0
+        s_seek = 0.0
+        s_topic = 0.0
+        for t in range(indptr[c], indptr[c + 1]):
+            col = indices[t]
+            if bits[col >> 3] & (1 << (col & 7)) == 0:
+                continue
+            v = table[col]
+            if v != 0.0:
+                part = col // n_features
+                if part == 0:
+                    s_seek += v * data[t]   # their seek term, my give term
+                elif part == 1:
+                    s_give += v * data[t]   # their give term, my seek term
+                else:
+                    s_topic += v * data[t]
+        out[j, 0] = s_give
+        out[j, 1] = s_seek
+        out[j, 2] = s_topic
+    for t in range(q0, q1):
+        col = indices[t]
+        part = col // n_features
+        shift = n_features if part == 0 else (-n_features if part == 1 else 0)
+        table[col + shift] = 0.0
+        bits[(col + shift) >> 3] = 0
+
+
+# ------------------------------------------------------------------------------------------------ whole lists
+@nb.njit(**_JIT)
+def _own_rows(vectors, start, count, flat, key):
+    """Copy of one key's item vectors."""
+    s, n = start[key], count[key]
+    out = np.empty((n, vectors.shape[1]), dtype=np.float32)
+    for b in range(n):
+        out[b, :] = vectors[flat[s + b]]
+    return out
+
+
+@nb.njit(**_JIT)
+def _mutual_top(keys, vals, id_rank, fetch):
+    """The ``fetch`` keys with the highest Adamic-Adar scores (ties by id)."""
+    order = np.argsort(id_rank[keys], kind="mergesort")
+    order = order[np.argsort(-vals[order], kind="mergesort")]
+    return keys[order[:fetch]]
+
+
+@nb.njit(**_JIT)
+def _similar(head, i, j):
+    acc = np.float32(0.0)
+    for t in range(head.shape[1]):
+        acc += head[i, t] * head[j, t]
+    return acc
+
+
+@nb.njit(**_JIT)
+def _redundancy(sim, floor):
+    return min(max((np.float64(sim) - floor) / (1.0 - floor), 0.0), 1.0)
+
+
+@nb.njit(**_JIT)
+def _greedy(scores, profiles, rows, k, diversity, floor, m):
+    """:func:`matcher.diversity._greedy` compiled over ``profiles[rows]``: the greedy picks among the first
+    ``m``, or an empty array if one might have come from beyond them. Similarities are computed as needed: the
+    first ``k`` among themselves, then each pick against the ``m``."""
+    n_all = scores.shape[0]
+    head = np.empty((m, profiles.shape[1]), dtype=np.float32)
+    for j in range(m):
+        head[j, :] = profiles[rows[j]]
+    picked = np.empty(k, dtype=np.int64)
+    for i in range(k):
+        picked[i] = i
+    if diversity == 0:
+        return picked
+    # the i-th pick is the i-th best until one of the first k is a near-copy of a better one
+    start = k
+    for j in range(1, k):
+        for i in range(j):
+            if _similar(head, i, j) > floor:
+                start = j
+                break
+        if start < k:
+            break
+    if start == k:
+        return picked
+    beyond = scores[m] if m < n_all else -np.inf
+    worst = np.zeros(m)
+    left = np.ones(m, dtype=np.bool_)
+    for i in range(start):
+        left[i] = False
+        for j in range(m):
+            r = _redundancy(_similar(head, i, j), floor)
+            if r > worst[j]:
+                worst[j] = r
+    for step in range(start, k):
+        best, at = -np.inf, -1
+        for j in range(m):
+            if left[j]:
+                v = scores[j] * (1.0 - diversity * worst[j])
+                if v > best:
+                    best, at = v, j
+        if best < beyond:
+            return picked[:0]
+        picked[step] = at
+        left[at] = False
+        for j in range(m):
+            if left[j]:
+                r = _redundancy(_similar(head, at, j), floor)
+                if r > worst[j]:
+                    worst[j] = r
+    return picked
+
+
+@nb.njit(**_JIT)
+def rerank(scores, profiles, rows, k, diversity, floor):
+    """:func:`matcher.diversity.rerank` compiled, over ``profiles[rows]`` (same picks, same ties; only the rows
+    the greedy can reach are read)."""
+    n = scores.shape[0]
+    k = min(k, n)
+    m = min(n, 2 * k)
+    while True:
+        picks = _greedy(scores, profiles, rows, k, diversity, floor, m)
+        if picks.shape[0] == k:
+            return picks
+        m = min(n, 2 * m)
+
+
+@nb.njit(**_JIT)
+def rank_lists(queries, found, found_off, exhaustive, alive_keys, aa_keys, aa_vals, aa_off, excluded, excl_off,
+               eligible, role, role_ok, company, same_company_ok, id_rank,
+               vectors, starts, counts, flats, inv_t, one_sided,
+               lex_indptr, lex_indices, lex_data, n_features, lex_table, lex_bits, has_seek, has_topic,
+               profiles, weights, k, fetch, diversity, pool_cap, floor,
+               out_keys, out_scores, out_comps, out_len):
+    """Rank every query key's list: rules, exact scores of its own candidates, diversity re-rank.
+
+    Per query ``i``: candidates ``found[found_off[i]:found_off[i + 1]]`` (or every alive key when
+    ``exhaustive``) plus its best-connected people two hops away; ``aa_*`` are its Adamic-Adar scores by key
+    (sorted), ``excluded`` its forbidden keys (sorted). ``weights`` are the normalised channel weights (intent,
+    interests, lexical, mutual). Writes up to ``k`` keys, scores and components (intent, q_to_c, c_to_q,
+    interests, lexical, mutual) per query, and the list's length.
+    """
+    for qi in range(queries.shape[0]):
+        key = queries[qi]
+        out_len[qi] = 0
+        if not eligible[key]:
+            continue  # opted out: no list
+        if exhaustive:
+            pool_keys = alive_keys
+        else:
+            pool_keys = found[found_off[qi]:found_off[qi + 1]]
+        a0, a1 = aa_off[qi], aa_off[qi + 1]
+        if not exhaustive and a1 > a0 and weights[3] > 0:
+            top = _mutual_top(aa_keys[a0:a1], aa_vals[a0:a1], id_rank, fetch)
+            pool_keys = np.unique(np.concatenate((pool_keys, top)))
+        # hard rules
+        e0, e1 = excl_off[qi], excl_off[qi + 1]
+        ex = excluded[e0:e1]
+        keep = np.zeros(pool_keys.shape[0], dtype=np.bool_)
+        my_role, my_company = role[key], company[key]
+        for j in range(pool_keys.shape[0]):
+            c = pool_keys[j]
+            if c == key or not eligible[c] or not role_ok[my_role, role[c]]:
+                continue
+            if not same_company_ok and my_company >= 0 and company[c] == my_company:
+                continue
+            if e1 > e0:
+                p = np.searchsorted(ex, c)
+                if p < ex.shape[0] and ex[p] == c:
+                    continue
+            keep[j] = True
+        cands = pool_keys[keep]
+        n = cands.shape[0]
+        if n == 0:
+            continue
+        comps = np.full((n, 6), np.nan)
+        score = np.zeros(n)
+        if weights[0] > 0 or weights[1] > 0:
+            mine_goals = _own_rows(vectors[0], starts[0], counts[0], flats[0], key)
+            mine_give = np.concatenate((_own_rows(vectors[1], starts[1], counts[1], flats[1], key),
+                                        _own_rows(vectors[2], starts[2], counts[2], flats[2], key)))
+            mine_interests = _own_rows(vectors[3], starts[3], counts[3], flats[3], key)
+            emb = np.empty((n, 4))
+            list_channels(cands, mine_goals, mine_give, mine_interests, vectors, starts, counts, flats, inv_t,
+                          one_sided, emb)
+            if weights[0] > 0:
+                for j in range(n):
+                    comps[j, 0], comps[j, 1], comps[j, 2] = emb[j, 0], emb[j, 1], emb[j, 2]
+                    score[j] += weights[0] * emb[j, 0]
+            if weights[1] > 0:
+                for j in range(n):
+                    comps[j, 3] = emb[j, 3]
+                    score[j] += weights[1] * emb[j, 3]
+        if weights[2] > 0:
+            dots = np.empty((n, 3))
+            lexical_dots(lex_indptr, lex_indices, lex_data, key, cands, n_features, lex_table, lex_bits, dots)
+            for j in range(n):
+                comps[j, 4] = lexical_score(dots[j, 0], dots[j, 1], dots[j, 2], has_seek[key], has_seek[cands[j]],
+                                            has_topic[key], has_topic[cands[j]], one_sided)
+                score[j] += weights[2] * comps[j, 4]
+        if weights[3] > 0:
+            ks, vs = aa_keys[a0:a1], aa_vals[a0:a1]
+            for j in range(n):
+                value = 0.0
+                if ks.shape[0]:
+                    p = np.searchsorted(ks, cands[j])
+                    if p < ks.shape[0] and ks[p] == cands[j]:
+                        value = 1.0 - np.exp(-vs[p])
+                comps[j, 5] = value
+                score[j] += weights[3] * value
+        # best first; equal scores (to 6 decimals) by id
+        ticks = np.rint(score * 1e6)
+        rounded = ticks / 1e6
+        order = np.argsort((1_000_001 - ticks.astype(np.int64)) * (id_rank.shape[0] + 1) + id_rank[cands],
+                           kind="mergesort")
+        m = min(k, n)
+        if diversity > 0 and m > 1:
+            # The re-rank only discounts a score by up to ``diversity``, so nobody scoring below
+            # (1 - diversity) x the k-th best can enter the first k picks: that pool gives the same first k for any
+            # larger k (pages agree).
+            kth = rounded[order[m - 1]]
+            size = 0
+            for j in range(n):
+                if rounded[j] >= (1.0 - diversity) * kth:
+                    size += 1
+            pool = order[: min(pool_cap, max(size, k))]
+            if pool.shape[0] > 1:
+                pool = pool[rerank(rounded[pool], profiles, cands[pool], k, diversity, floor)]
+            chosen = pool[:k]
+        else:
+            chosen = order[:k]
+        for j in range(chosen.shape[0]):
+            out_keys[qi, j] = cands[chosen[j]]
+            out_scores[qi, j] = score[chosen[j]]
+            for t in range(6):
+                out_comps[qi, j, t] = comps[chosen[j], t]
+        out_len[qi] = chosen.shape[0]
+
+
+@nb.njit(**_JIT)
+def lexical_score(seek_give, give_seek, topics, q_seeks, c_seeks, q_topics, c_topics, one_sided):
+    """The lexical channel from its three dot products (see :func:`matcher.engine._lexical_score`)."""
+    parts = 0.0
+    total = 0.0
+    if q_seeks or c_seeks:
+        a, b = min(max(seek_give, 0.0), 1.0), min(max(give_seek, 0.0), 1.0)
+        if q_seeks and c_seeks:
+            total += 2.0 * a * b / (a + b) if a + b > 0 else 0.0
+        else:
+            total += one_sided * max(seek_give, give_seek)
+        parts += 1.0
+    if q_topics and c_topics:
+        total += topics
+        parts += 1.0
+    return total / parts if parts > 0 else 0.0
