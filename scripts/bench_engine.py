@@ -4,10 +4,10 @@
    with the same model object (target ratio >= 0.9).
 2. Latency: one-attendee ``recommend`` (k=20, with explanations) p50/p99 at each size, from stored vectors
    (target p99 <= 10 ms at 100k), beside the raw FAISS search latency of the same queries.
-3. Batch: ``recommend_all`` for every attendee, k=20, against a raw FAISS batch search of the same query vectors
-   on the same indexes (target <= 1.5x).
+3. Batch: ``rank_all`` for every attendee, k=20, against a raw FAISS batch search of the same query vectors
+   on the same indexes (target <= 1.5x); also against FAISS fed in the engine's cluster order.
 4. Memory: peak RSS growth while building and batch-ranking (inputs loaded first: the attendee objects and the
-   stored vectors), against the raw float32 item vectors (target <= 2x).
+   stored vectors; the reference searches not counted), against the raw float32 item vectors (target <= 2x).
 
 Profiles come from the seeded synthetic generator (scripts/synthetic.py). Vectors are encoded once with the real
 model and kept in an ``.npz`` cache (``--cache``) so the sizes run from stored vectors, each in a fresh process.
@@ -142,12 +142,29 @@ def crossover(sizes=(1000, 2000, 5000, 10000, 20000), k: int = 60, queries: int 
     return out
 
 
+def _raw_batch(m, searches, kk: int, position: np.ndarray | None = None, chunk: int = 32768) -> float:
+    """Seconds for FAISS alone to search every item vector of every attendee through the engine's searches
+    (``position``: an order of the owners to search them in; default storage order). FAISS uses every core."""
+    t = time.perf_counter()
+    for query_facets, target in searches:
+        index = m._indexes[target]
+        for qf in query_facets:
+            vecs = m._indexes[qf].vectors()
+            rows = np.arange(len(vecs))
+            if position is not None:
+                rows = rows[np.argsort(position[m._indexes[qf]._owner], kind="stable")]
+            for s in range(0, len(rows), chunk):
+                index.search(vecs[rows[s:s + chunk]], min(len(index), kk))
+    return time.perf_counter() - t
+
+
 def worker(n: int, seed: int, cache_path: Path, queries: int, batch: bool) -> dict:
     """One size, in a fresh process: build from stored vectors, then latency, batch and memory."""
     import faiss
 
     from matcher import CachedEncoder, EmbeddingCache, Matcher
     from matcher.engine import FETCH_FACTOR, FETCH_MIN, SEARCHES
+    from matcher.index import locality_order
     from models import Event
     from scripts.synthetic import generate_event
 
@@ -187,25 +204,32 @@ def worker(n: int, seed: int, cache_path: Path, queries: int, batch: bool) -> di
            "build_s": build_s, "p50_ms": float(np.percentile(lat, 50)), "p99_ms": float(np.percentile(lat, 99)),
            "raw_faiss_p50_ms": float(np.percentile(raw_lat, 50)),
            "raw_faiss_p99_ms": float(np.percentile(raw_lat, 99))}
+    build_peak = _peak_mb() - base
+    batch_peak = 0.0
     if batch:
-        t = time.perf_counter()
-        for qfs, tf in SEARCHES:  # raw FAISS batch search: every query vector of every attendee, same k
-            index = m._indexes[tf]
-            for qf in qfs:  # one call per query facet: the same work as the engine's merged call, no copy
-                index.search(m._indexes[qf].vectors(), min(len(index), fetch * 2))
-        out["raw_faiss_batch_s"] = time.perf_counter() - t
+        # engine memory: the batch from here (the reference searches below are not the engine's)
+        _reset_peak()
         t = time.perf_counter()
         ranked = m.rank_all(k=k)
         out["batch_s"] = time.perf_counter() - t
+        batch_peak = _peak_mb() - base
         del ranked
+        # raw FAISS batch search: every query vector of every attendee, the engine's searches and k; twice
+        # (best kept: the machine is shared), then once more in the engine's cluster order (stricter reference)
+        keys = np.asarray([m._key[i] for i in ids])
+        out["raw_faiss_batch_s"] = min(_raw_batch(m, SEARCHES, fetch * 2) for _ in range(2))
+        where = np.empty(len(m._ids), dtype=np.int64)
+        where[keys[locality_order(m._prof, keys)]] = np.arange(len(keys))
+        out["raw_faiss_clustered_s"] = _raw_batch(m, SEARCHES, fetch * 2, where)
         out["batch_ratio"] = out["batch_s"] / out["raw_faiss_batch_s"]
+        out["batch_ratio_clustered"] = out["batch_s"] / out["raw_faiss_clustered_s"]
         sub = ids[: min(len(ids), 5000)]
         t = time.perf_counter()
         m.recommend_all(sub, k=k, explain=True)
         out["explained_ms_per_list"] = (time.perf_counter() - t) * 1000 / len(sub)
     out["faiss_threads"] = faiss.omp_get_max_threads()
     out["raw_vectors_mb"] = raw_bytes / 2**20
-    out["peak_growth_mb"] = _peak_mb() - base
+    out["peak_growth_mb"] = max(build_peak, batch_peak)
     out["memory_ratio"] = out["peak_growth_mb"] / out["raw_vectors_mb"]
     return out
 
@@ -249,7 +273,7 @@ def main(sizes: str, seed: int, ingest_attendees: int, queries: int, cache_path:
                    f"HNSW {r['hnsw_ms']:.3f} ms")
     encode_cache(size_list, seed, cache, encoder)
     click.echo(f"{'size':>7} {'items':>8} {'index':>5} {'build s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-               f"{'faiss p50/p99':>14} {'batch s':>8} {'faiss s':>8} {'ratio':>6} {'expl ms':>8} "
+               f"{'faiss p50/p99':>14} {'batch s':>8} {'faiss s':>8} {'ratio':>6} {'clust x':>7} {'expl ms':>8} "
                f"{'peak MB':>8} {'vec MB':>7} {'mem x':>6}")
     for n in size_list:
         proc = subprocess.run([sys.executable, "-m", "scripts.bench_engine", "--worker", str(n), "--seed",
@@ -261,10 +285,14 @@ def main(sizes: str, seed: int, ingest_attendees: int, queries: int, cache_path:
         click.echo(f"{n:>7} {r['items']:>8} {r['index_kind']:>5} {r['build_s']:>8.1f} {r['p50_ms']:>7.2f} "
                    f"{r['p99_ms']:>7.2f} {r['raw_faiss_p50_ms']:>6.2f}/{r['raw_faiss_p99_ms']:<7.2f} "
                    f"{r.get('batch_s', 0):>8.1f} {r.get('raw_faiss_batch_s', 0):>8.1f} "
-                   f"{r.get('batch_ratio', 0):>6.2f} {r.get('explained_ms_per_list', 0):>8.2f} "
+                   f"{r.get('batch_ratio', 0):>6.2f} {r.get('batch_ratio_clustered', 0):>7.2f} "
+                   f"{r.get('explained_ms_per_list', 0):>8.2f} "
                    f"{r['peak_growth_mb']:>8.0f} {r['raw_vectors_mb']:>7.0f} {r['memory_ratio']:>6.2f}")
-    click.echo("targets: ingest ratio >= 0.9; p99 <= 10 ms at 100k; batch ratio <= 1.5; mem x <= 2.0 "
-               "(batch = recommend_all k=20 without item-level reasons; 'expl ms' = per list with reasons)")
+    click.echo("targets: ingest ratio >= 0.9; p99 <= 10 ms at 100k; batch ratio <= 1.5; mem x <= 2.0\n"
+               "batch = rank_all, every list with k=20 (ids, scores, components; no item-level reasons); ratio = "
+               "batch / raw FAISS over the same query vectors with the engine's searches (best of 2), clust x = the "
+               "same against raw FAISS fed in the engine's cluster order; expl ms = recommend_all with reasons, per "
+               "list; peak MB = most memory over build and batch (the reference searches not counted)")
 
 
 if __name__ == "__main__":
