@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from matcher import candidates, diversity, kernels, scoring
+from matcher import diversity, kernels, scoring
 from matcher import explain as _explain
 from matcher.encoder import CachedEncoder, Encoder, TextEncoder
 from matcher.graph import ConnectionGraph
@@ -144,6 +145,7 @@ def _lexical_score(l1, l2, l3, has_seek_q, has_seek_c, has_topic_q, has_topic_c)
 
 
 _NO_KEYS = np.zeros(0, np.int64)
+_NO_HITS = np.full((0, 1), -1, np.int64)
 _NO_VALUES = np.zeros(0, np.float64)
 _NO_FLAGS = np.zeros(0, dtype=bool)
 _EMPTY_CSR = sp.csr_matrix((1, 1), dtype=np.float64)
@@ -227,6 +229,7 @@ class Matcher:
         self._codes: dict[str, dict[str, int]] = {"company": {}, "role": {}}
         self._meta: dict[str, list] = {"alive": [], "opt_out": [], "company": [], "role": []}
         self._version = 0  # bumped by every change; the ranking snapshot follows it
+        self._local = threading.local()  # per-thread scratch of the batch threads
         self._snap: _Snapshot | None = None
         self._role_ok: np.ndarray | None = None
 
@@ -574,23 +577,31 @@ class Matcher:
         """Candidate keys of each query key from the FAISS channels, one batched search per index:
         ``(candidate keys, offsets)``, query ``i``'s candidates being ``keys[offsets[i]:offsets[i + 1]]``."""
         st = self._state()
-        parts = []
+        owners, counts = [], []
         for query_facets, target in SEARCHES:
             index = self._indexes[target]
-            if len(index) == 0:
-                continue
             gathered = [self._gather_rows(f, keys) for f in query_facets]
-            if sum(int(c.sum()) for _, c in gathered) == 0:
+            if len(index) == 0 or sum(int(c.sum()) for _, c in gathered) == 0:
+                owners.extend(_NO_HITS for _ in query_facets)
+                counts.extend(np.zeros(len(keys), np.int64) for _ in query_facets)
                 continue
             queries = np.concatenate([st.vectors[f].take(r, axis=0) for f, (r, _) in zip(query_facets, gathered,
                                                                                           strict=True)])
             # over-fetch items: one attendee may own several of the hits
-            _, owners = index.search(queries, min(len(index), fetch * 2))
+            _, hits = index.search(queries, min(len(index), fetch * 2))
             at = 0
-            for rows, counts in gathered:  # each query facet is its own channel
-                parts.append(candidates.channel_candidates(owners[at:at + len(rows)], counts, fetch))
+            for rows, n in gathered:  # each query facet is its own channel
+                owners.append(np.ascontiguousarray(hits[at:at + len(rows)]))
+                counts.append(n)
                 at += len(rows)
-        return candidates.unite(parts, len(keys))
+        return kernels.candidate_lists(tuple(owners), np.stack(counts), fetch, self._scratch_marks())
+
+    def _scratch_marks(self) -> np.ndarray:
+        """This thread's stamp array over the keys (for :func:`matcher.kernels.candidate_lists`)."""
+        marks = getattr(self._local, "marks", None)
+        if marks is None or len(marks) < len(self._ids) + 1:
+            marks = self._local.marks = np.zeros(len(self._ids) + 1025, dtype=np.int64)
+        return marks
 
     # ------------------------------------------------------------------------------------------------- ranking
     def recommend(self, attendee_id: str, k: int | None = None, exclude: Iterable[str] = ()) -> list[Match]:

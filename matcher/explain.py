@@ -18,29 +18,28 @@ MIN_INTEREST_SIMILARITY = 0.4
 MAX_ITEMS = 3
 
 
-def _best(mine_texts: list[str], sims: np.ndarray, texts: list[str], facets: list[str],
+def _best(mine: list[str], sims: list[list[float]], theirs: list[str], facets: list[str],
           floor: float) -> list[ItemMatch]:
-    """For each of my items (rows of ``sims``), the best of their items (columns), strongest first."""
-    if not mine_texts or not texts:
+    """For each of my items (a row of ``sims``), the best of their items (a column), strongest first."""
+    if not mine or not theirs:
         return []
-    best = sims.argmax(axis=1)
-    top = sims[np.arange(len(best)), best].tolist()
-    out = [ItemMatch(mine=mine_texts[i], theirs=texts[j], facet=facets[j], similarity=round(s, 4))
-           for i, (j, s) in enumerate(zip(best.tolist(), top, strict=True)) if s >= floor]
-    out.sort(key=lambda m: (-m.similarity, m.mine))
+    out = []
+    for text, row in zip(mine, sims, strict=True):
+        j = max(range(len(row)), key=row.__getitem__)  # first maximum
+        if row[j] >= floor:
+            out.append(ItemMatch(mine=text, theirs=theirs[j], facet=facets[j], similarity=round(row[j], 4)))
+    out.sort(key=lambda x: (-x.similarity, x.mine))
     return out[:MAX_ITEMS]
 
 
-def _facet(m: Matcher, key: int, facet: str) -> tuple[list[str], np.ndarray]:
-    rows = m._rows[facet][key]
-    return m._texts[facet][key] or [], m._indexes[facet].vectors()[rows]
-
-
-def _give(m: Matcher, key: int) -> tuple[list[str], list[str], np.ndarray]:
-    """What a person offers and who they are: texts, facet names, vectors."""
-    ot, ov = _facet(m, key, "offers")
-    it, iv = _facet(m, key, "identity")
-    return ot + it, ["offers"] * len(ot) + ["identity"] * len(it), np.concatenate([ov, iv])
+def _stack(m: Matcher, keys: list[int], facet: str) -> tuple[np.ndarray, list[int]]:
+    """The item vectors of ``keys`` for one facet, one key after another, and how many each has."""
+    parts = [m._rows[facet][k] for k in keys]
+    counts = [0 if p is None else len(p) for p in parts]
+    index = m._indexes[facet]
+    if not sum(counts):
+        return np.zeros((0, index.dim), np.float32), counts
+    return index.vectors().take(np.concatenate([p for p in parts if p is not None]), axis=0), counts
 
 
 def _summary(name: str, r: Reasons, my_identity: set[str] = frozenset()) -> str:
@@ -76,45 +75,52 @@ def bare(m: Matcher, c: int, score: float, components: dict[str, float]) -> Matc
 def build_many(m: Matcher, q: int, cands: list[int], scores: list[float],
                components: list[dict[str, float]]) -> list[Match]:
     """The :class:`~models.Match` of each candidate key in query key ``q``'s list: one matrix product per facet
-    pair for the whole list, then each candidate's slice of it."""
+    pair for the whole list, then each candidate's share of it in plain Python (the pieces are small)."""
     from matcher.profile import lexical_docs
 
     a = m._attendees[m._ids[q]]
-    q_goals, q_interests, q_give = _facet(m, q, "goals"), _facet(m, q, "interests"), _give(m, q)
-    q_identity = set(m._texts["identity"][q] or [])
-    give = [_give(m, c) for c in cands]
-    goals = [_facet(m, c, "goals") for c in cands]
-    interests = [_facet(m, c, "interests") for c in cands]
-    they_sims = _sims(q_goals[1], [g[2] for g in give])          # my goals x their offers and identity
-    you_sims = _sims(q_give[2], [g[1] for g in goals]).T           # their goals x my offers and identity
-    shared_sims = _sims(q_interests[1], [i[1] for i in interests])  # my interests x theirs
+    texts = m._texts
+    mine = {f: _stack(m, [q], f)[0] for f in ("goals", "offers", "identity", "interests")}
+    my_give = texts["offers"][q] or [], texts["identity"][q] or []
+    give_texts = my_give[0] + my_give[1]
+    give_facets = ["offers"] * len(my_give[0]) + ["identity"] * len(my_give[1])
+    offers, n_off = _stack(m, cands, "offers")
+    identity, n_id = _stack(m, cands, "identity")
+    goals, n_goal = _stack(m, cands, "goals")
+    interests, n_int = _stack(m, cands, "interests")
+    my_goals, my_interests = texts["goals"][q] or [], texts["interests"][q] or []
+    they_off = (mine["goals"] @ offers.T).tolist()          # my goals x their offers
+    they_id = (mine["goals"] @ identity.T).tolist()         # my goals x who they are
+    you = (goals @ np.concatenate([mine["offers"], mine["identity"]]).T).tolist()  # their goals x my give
+    shared_sims = (mine["interests"] @ interests.T).tolist()  # my interests x theirs
+    q_identity = set(my_give[1])
     q_terms = None
     out = []
-    at_give = at_goal = at_int = 0
-    for c, score, comp, (gt, gf, _), (ct, _), (it, _) in zip(cands, scores, components, give, goals, interests,
-                                                             strict=True):
+    at = [0, 0, 0, 0]
+    for i, (c, score, comp) in enumerate(zip(cands, scores, components, strict=True)):
         b = m._attendees[m._ids[c]]
-        they = _best(q_goals[0], they_sims[:, at_give:at_give + len(gt)], gt, gf, MIN_INTENT_SIMILARITY)
-        you = _best(ct, you_sims[at_goal:at_goal + len(ct)], q_give[0], q_give[1], MIN_INTENT_SIMILARITY)
+        o0, o1 = at[0], at[0] + n_off[i]
+        i0, i1 = at[1], at[1] + n_id[i]
+        g0, g1 = at[2], at[2] + n_goal[i]
+        s0, s1 = at[3], at[3] + n_int[i]
+        at = [o1, i1, g1, s1]
+        offer_texts, identity_texts = texts["offers"][c] or [], texts["identity"][c] or []
+        they = _best(my_goals, [ro[o0:o1] + ri[i0:i1] for ro, ri in zip(they_off, they_id, strict=True)],
+                     offer_texts + identity_texts, ["offers"] * len(offer_texts) + ["identity"] * len(identity_texts),
+                     MIN_INTENT_SIMILARITY)
+        wanted = _best(texts["goals"][c] or [], you[g0:g1], give_texts, give_facets, MIN_INTENT_SIMILARITY)
         # "you offer what they seek" reads from A's side: mine = A's item, theirs = B's goal
-        you = [ItemMatch(mine=x.theirs, theirs=x.mine, facet="goals", similarity=x.similarity) for x in you]
-        shared = _best(q_interests[0], shared_sims[:, at_int:at_int + len(it)], it, ["interests"] * len(it),
-                       MIN_INTEREST_SIMILARITY)
-        at_give, at_goal, at_int = at_give + len(gt), at_goal + len(ct), at_int + len(it)
+        wanted = [ItemMatch(mine=x.theirs, theirs=x.mine, facet="goals", similarity=x.similarity) for x in wanted]
+        shared = _best(my_interests, [r[s0:s1] for r in shared_sims], texts["interests"][c] or [],
+                       ["interests"] * n_int[i], MIN_INTEREST_SIMILARITY)
         terms: list[str] = []
         if comp.get("lexical", 0.0) > 0.0:
             if q_terms is None:
                 q_terms = m._lex.term_columns(" ".join(lexical_docs(a).values()))
             terms = m._lex.shared_terms_with(q_terms, c, " ".join(lexical_docs(b).values()))
         mutual = m._graph.mutual(a.id, b.id) if comp.get("mutual", 0.0) > 0 else []
-        reasons = Reasons(they_offer_what_you_seek=they, you_offer_what_they_seek=you, shared_interests=shared,
+        reasons = Reasons(they_offer_what_you_seek=they, you_offer_what_they_seek=wanted, shared_interests=shared,
                           shared_terms=terms, mutual_connections=mutual, components=_components(comp))
         reasons.summary = _summary(b.name or b.id, reasons, q_identity)
         out.append(Match(id=b.id, score=round(score, 6), reasons=reasons))
     return out
-
-
-def _sims(mine: np.ndarray, theirs: list[np.ndarray]) -> np.ndarray:
-    """``mine`` against every block of ``theirs`` side by side: ``(len(mine), total rows)``."""
-    stacked = np.concatenate(theirs) if theirs else np.zeros((0, mine.shape[1]), np.float32)
-    return mine @ stacked.T

@@ -14,7 +14,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-_JIT = {"nogil": True, "fastmath": True, "cache": True, "error_model": "numpy"}
+#: Reassociation lets the dot products vectorise; NaN and infinity keep their meaning (NaN marks an undefined
+#: direction, -inf starts every maximum), so the no-NaN/no-inf fast-math flags stay off.
+_JIT = {"nogil": True, "fastmath": {"reassoc", "contract", "nsz", "arcp"}, "cache": True, "error_model": "numpy"}
 
 
 @nb.njit(**_JIT)
@@ -444,3 +446,50 @@ def lexical_score(seek_give, give_seek, topics, q_seeks, c_seeks, q_topics, c_to
         total += topics
         parts += 1.0
     return total / parts if parts > 0 else 0.0
+
+
+# ------------------------------------------------------------------------------------------------- candidates
+@nb.njit(**_JIT)
+def candidate_lists(owners, counts, fetch, mark):
+    """:func:`matcher.candidates.channel_candidates` for every channel then :func:`matcher.candidates.unite`,
+    compiled: per query, each channel's first ``fetch`` distinct owners (hits interleaved by rank), united.
+
+    ``owners[c]``: channel ``c``'s hit owners, ``(rows, kk)``, rows grouped by query; ``counts[c, q]``: rows of
+    query ``q``. ``mark``: int64 scratch over the keys, ``mark[-1]`` a stamp counter (kept between calls).
+    Returns ``(keys, offsets)``, each query's keys sorted.
+    """
+    n_ch, n_q = counts.shape
+    out = np.empty(n_q * n_ch * fetch, dtype=np.int64)
+    offsets = np.zeros(n_q + 1, dtype=np.int64)
+    first = np.zeros((n_ch, n_q + 1), dtype=np.int64)
+    for c in range(n_ch):
+        for q in range(n_q):
+            first[c, q + 1] = first[c, q] + counts[c, q]
+    stamp = mark[-1]
+    n = 0
+    for q in range(n_q):
+        start = n
+        base = stamp  # marks above this were set for this query
+        for c in range(n_ch):
+            stamp += 1  # this channel's own stamp: its fetch counts owners other channels already gave
+            hits = owners[c]
+            r0, nr = first[c, q], counts[c, q]
+            taken = 0
+            for t in range(hits.shape[1]):
+                if taken == fetch or nr == 0:
+                    break
+                for j in range(nr):
+                    o = hits[r0 + j, t]
+                    if o < 0 or mark[o] == stamp:
+                        continue
+                    if mark[o] <= base:  # new to this query's list
+                        out[n] = o
+                        n += 1
+                    mark[o] = stamp
+                    taken += 1
+                    if taken == fetch:
+                        break
+        out[start:n].sort()
+        offsets[q + 1] = n
+    mark[-1] = stamp + 1
+    return out[:n].copy(), offsets

@@ -179,13 +179,13 @@ class LexicalIndex:
         documents read ``text``, without tokenising ``text``: the attendee's hashed columns say which of the
         query's terms it may share, and a look into ``text`` rules out hash collisions."""
         both = self.combined()
-        cols = set((both.indices[both.indptr[key]:both.indptr[key + 1]] % N_FEATURES).tolist())
         lower = text.lower()
-        common = sorted({t for c in cols & terms.keys() for t in terms[c] if t in lower})
+        common = sorted({t for col in both.indices[both.indptr[key]:both.indptr[key + 1]].tolist()
+                         for t in terms.get(col % N_FEATURES, ()) if t in lower})
         if not common:
             return []
         weights = self.idf(np.fromiter((abs(murmurhash3_32(t, seed=0)) % N_FEATURES for t in common),
-                                       dtype=np.int64, count=len(common)))
+                                       dtype=np.int64, count=len(common))).tolist()
         order = sorted(range(len(common)), key=lambda i: (-weights[i], common[i]))
         return [common[i] for i in order[:limit]]
 

@@ -246,3 +246,114 @@ def test_people_without_any_text_rank_and_are_ranked(enc):
               Attendee(id="b", goals=["go"], offers=["rust"])])
     assert [x.id for x in m.recommend("blank", k=5)] == ["a", "b"]  # only ties: by id
     assert "blank" in [x.id for x in m.recommend("a", k=5)]
+
+
+def varied_crowd(n=90, seed=7):
+    """A crowd where some people state no goals, offers or interests (the one-sided and empty cases)."""
+    people = crowd(n, seed)
+    rng = np.random.default_rng(seed)
+    out = []
+    for i, p in enumerate(people):
+        drop = {}
+        if i % 7 == 0:
+            drop["goals"] = []
+        if i % 11 == 0:
+            drop["offers"] = []
+        if i % 5 == 0:
+            drop["interests"] = []
+        if i % 13 == 0:
+            drop["bio"] = f"Working on {TOPICS[int(rng.integers(len(TOPICS)))]} at scale"
+        out.append(p.model_copy(update=drop))
+    return out
+
+
+@pytest.mark.parametrize("exhaustive_below", [1000, 0])
+def test_list_scores_equal_the_numpy_reference(enc, exhaustive_below):
+    # the compiled list kernels against the numpy math of pair_scores, channel by channel, for every candidate
+    m = Matcher(Event(id="e", policy=MatchPolicy(diversity=0)), enc, exhaustive_below=exhaustive_below)
+    m.upsert(varied_crowd())
+    ids_ = m.ids()
+    ps = m.pair_scores()
+    keys = np.asarray([m._key[i] for i in ids_])
+    ref = m._components(keys, keys)
+    names = {"intent": "intent", "_q_to_c": "a_to_b", "_c_to_q": "b_to_a", "interests": "interests",
+             "lexical": "lexical", "mutual": "mutual"}
+    checked = 0
+    for qi, aid in enumerate(ids_[:30]):
+        for x in m.recommend(aid, k=len(ids_)):
+            ci = ids_.index(x.id)
+            assert x.score == pytest.approx(float(ps.scores[qi, ci]), abs=1e-5)
+            for ref_name, name in names.items():
+                want = float(ref[ref_name][qi, ci])
+                if np.isnan(want):
+                    assert name not in x.reasons.components
+                else:
+                    assert x.reasons.components[name] == pytest.approx(want, abs=1e-4)
+            checked += 1
+    assert checked > 500
+
+
+def test_batch_threads_and_cluster_order_change_nothing(enc, monkeypatch):
+    import matcher.engine as engine
+
+    m = Matcher(Event(id="e"), enc, exhaustive_below=0)
+    m.upsert(crowd(200, seed=11))
+    one = m.rank_all(k=6, threads=1, chunk=32)
+    monkeypatch.setattr(engine, "LOCALITY_MIN", 16)  # cluster order for this small batch too
+    many = m.rank_all(k=6, threads=2, chunk=32)
+    assert one.lists() == many.lists()
+    np.testing.assert_array_equal(one.scores, many.scores)
+    for aid in m.ids()[::17]:
+        assert [x.id for x in m.recommend(aid, k=6)] == many.match_ids(many.ids.index(aid))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_compiled_rerank_equals_the_numpy_one(seed):
+    from matcher import diversity, kernels
+
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(2, 150)), int(rng.integers(1, 25))
+    centres = rng.standard_normal((max(1, n // 5), 24))
+    prof = centres[rng.integers(0, len(centres), n)] + rng.uniform(0.05, 0.5) * rng.standard_normal((n, 24))
+    prof = (prof / np.linalg.norm(prof, axis=1, keepdims=True)).astype(np.float32)
+    scores = np.sort(np.round(rng.uniform(0.2, 0.9, n), 2))[::-1]
+    rows = rng.permutation(n)  # the kernel reads profiles[rows]
+    table = np.empty_like(prof)
+    table[rows] = prof
+    got = kernels.rerank(scores, table, rows, k, 0.5, diversity.FLOOR)
+    assert got.tolist() == diversity.rerank(scores, prof, k, 0.5).tolist()
+
+
+def _candidate_lists_plainly(owners, counts, fetch):
+    """Per query: each channel's hits interleaved by rank, first ``fetch`` distinct owners; the channels united."""
+    out = []
+    for q in range(counts.shape[1]):
+        found = set()
+        for c, hits in enumerate(owners):
+            r0 = int(counts[c, :q].sum())
+            block = hits[r0:r0 + counts[c, q]]
+            seen = []
+            for t in range(block.shape[1] if len(block) else 0):
+                for j in range(len(block)):
+                    o = int(block[j, t])
+                    if o >= 0 and o not in seen and len(seen) < fetch:
+                        seen.append(o)
+            found.update(seen)
+        out.append(sorted(found))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_candidate_lists_equal_the_plain_definition(seed):
+    from matcher import kernels
+
+    rng = np.random.default_rng(seed)
+    n_q, fetch = int(rng.integers(1, 12)), int(rng.integers(1, 9))
+    counts = rng.integers(0, 4, size=(5, n_q))
+    owners = tuple(np.where(rng.random((int(c.sum()), 6)) < 0.1, -1, rng.integers(0, 30, (int(c.sum()), 6)))
+                   for c in counts)
+    marks = np.zeros(31, dtype=np.int64)
+    for _ in range(2):  # twice: stamps carried over between calls must not leak
+        keys, offsets = kernels.candidate_lists(owners, counts, fetch, marks)
+        got = [keys[offsets[q]:offsets[q + 1]].tolist() for q in range(n_q)]
+        assert got == _candidate_lists_plainly(owners, counts, fetch)
