@@ -4,8 +4,8 @@ Pure Python over numpy and FAISS; it never imports Flask or the database layer.
 """
 
 from matcher.encoder import CachedEncoder, EmbeddingCache, Encoder, EncoderError, HashingEncoder
-from matcher.engine import Matcher, PairScores, UnknownAttendee
+from matcher.engine import Matcher, PairScores, RankedLists, UnknownAttendee
 from matcher.index import FacetIndex
 
 __all__ = ["CachedEncoder", "EmbeddingCache", "Encoder", "EncoderError", "FacetIndex", "HashingEncoder",
-           "Matcher", "PairScores", "UnknownAttendee"]
+           "Matcher", "PairScores", "RankedLists", "UnknownAttendee"]

@@ -1,14 +1,17 @@
 """The matcher: attendees in, ranked and explained "people you should meet" lists out.
 
-Flow for one attendee A (the batch runs the same code for every attendee, with FAISS searches batched):
+Flow for one attendee A (a batch runs the same code for every attendee: FAISS searches batched per chunk, chunks
+on threads, attendees taken in profile-cluster order so that consecutive lists share candidates in cache):
 
 1. **Candidates** from the FAISS channels (over-fetched): A's goals against everyone's offers and identity,
    A's offers and identity against everyone's goals, A's interests against everyone's interests; plus people two
    hops away in the connections graph. Below ``exhaustive_below`` attendees every attendee is a candidate.
 2. **Hard rules** remove self, blocked (either way), already connected, opted out, same company (unless the
    policy allows), role pairs the policy forbids, and any ``exclude`` ids (feedback).
-3. **Exact reciprocal scoring** of what is left (:mod:`matcher.scoring`), channels weighted by the event policy.
-4. **Diversity re-rank** (:mod:`matcher.diversity`) and **explanations** (:mod:`matcher.explain`).
+3. **Exact reciprocal scoring** of what is left, channels weighted by the event policy, and the **diversity
+   re-rank**: one compiled call per list (:mod:`matcher.kernels`; the math is :mod:`matcher.scoring`'s and
+   :mod:`matcher.diversity`'s, which tests hold it to).
+4. **Explanations** (:mod:`matcher.explain`) for the lists that are shown.
 """
 
 from __future__ import annotations
@@ -171,20 +174,6 @@ def _single_faiss_thread() -> None:
     import faiss
 
     faiss.omp_set_num_threads(1)
-
-
-_BLAS = None
-
-
-def _one_blas_thread():
-    """Run the small per-list matrix products on one BLAS thread: on a busy machine, waking BLAS threads for
-    products this small costs more than the products (measured: 4.5x slower scoring with threads)."""
-    global _BLAS
-    if _BLAS is None:
-        from threadpoolctl import ThreadpoolController
-
-        _BLAS = ThreadpoolController()
-    return _BLAS.limit(limits=1, user_api="blas")
 
 
 def _norm(s: str) -> str:
@@ -669,20 +658,19 @@ class Matcher:
             self._rank_chunk(st, part, [exclude.get(a, ()) for a in part], k, fetch, out, rows)
             return len(part)
 
-        with _one_blas_thread():
-            if threads == 1:
-                for s in starts:
-                    done = work(s)
+        if threads == 1:
+            for s in starts:
+                done = work(s)
+                if bar is not None:
+                    bar.update(done)
+        else:
+            from concurrent.futures import ThreadPoolExecutor, as_completed
+
+            with ThreadPoolExecutor(threads, initializer=_single_faiss_thread) as pool:
+                for fut in as_completed([pool.submit(work, s) for s in starts]):
+                    done = fut.result()
                     if bar is not None:
                         bar.update(done)
-            else:
-                from concurrent.futures import ThreadPoolExecutor, as_completed
-
-                with ThreadPoolExecutor(threads, initializer=_single_faiss_thread) as pool:
-                    for fut in as_completed([pool.submit(work, s) for s in starts]):
-                        done = fut.result()
-                        if bar is not None:
-                            bar.update(done)
         if bar is not None:
             bar.close()
         return out

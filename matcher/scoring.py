@@ -10,10 +10,9 @@ A person's facet is a *segment* of item rows (one goal, one offer...). For query
 - ``interests``: shared interests, the mean of both sides' pooled best matches.
 
 :func:`pair_channels` computes all of it for a block of queries against a block of candidates with one matrix
-product per facet pair and segment reductions; the engine calls it with one query and that query's own
-candidates (so one attendee's scores come from the same products alone or in a batch), and
-:meth:`~matcher.Matcher.pair_scores` with many queries against everyone. Every function takes arrays and returns
-arrays, so it is testable with hand-made vectors.
+product per facet pair and segment reductions: :meth:`~matcher.Matcher.pair_scores` (every pair, for seating
+plans and evaluation) uses it, and it is the reference that the compiled list kernels of :mod:`matcher.kernels`
+are tested against. Every function takes arrays and returns arrays, so it is testable with hand-made vectors.
 """
 
 from __future__ import annotations

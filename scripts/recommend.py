@@ -79,25 +79,66 @@ def print_table(attendee, matches, people) -> None:
 
 @click.command()
 @click.option("--event", "event_path", required=True, metavar="EVENT.json", help="Event file.")
-@click.option("--attendee", "attendee_id", required=True, metavar="ID", help="Whose list to show.")
+@click.option("--attendee", "attendee_id", default=None, metavar="ID", help="Whose list to show.")
+@click.option("--all", "everyone", is_flag=True,
+              help="Every attendee's list, as JSON lines (one attendee per line; no item-level reasons).")
 @click.option("-k", "--limit", "k", type=click.IntRange(1, 500), default=None,
               help="List length (default: the event policy's).")
 @click.option("--json", "as_json", is_flag=True, help='Print JSON: a list of {"id", "score", "reasons"}.')
+@click.option("--output", "output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="With --all: write the JSON lines to this file instead of standard output.")
 @click.option("--model", default=None, help="sentence-transformers model name or path (default: bundled MiniLM).")
-def recommend(event_path: str, attendee_id: str, k: int | None, as_json: bool, model: str | None) -> None:
-    """Show who one attendee should meet, best first, with reasons."""
+def recommend(event_path: str, attendee_id: str | None, everyone: bool, k: int | None, as_json: bool,
+              output: str | None, model: str | None) -> None:
+    """Show who one attendee should meet, best first, with reasons; or (--all) rank everyone in batch."""
+    if everyone == (attendee_id is not None):
+        raise click.UsageError("give either --attendee ID or --all")
+    if output and not everyone:
+        raise click.UsageError("--output goes with --all")
     ef = read_event_or_fail(event_path)
     people = {a.id: a for a in ef.attendees}
-    if attendee_id not in people:
+    if attendee_id is not None and attendee_id not in people:
         close = sorted(people)[:5]
         raise click.UsageError(f"unknown attendee id {attendee_id!r} in {event_path} "
                                f"({len(people)} attendees; e.g. {', '.join(close)})")
-    m = build_matcher(ef, model, progress=not as_json)
+    m = build_matcher(ef, model, progress=not as_json and not (everyone and not output))
+    if everyone:
+        write_all(m, k, output)
+        return
     matches = m.recommend(attendee_id, k=k)
     if as_json:
         click.echo(json.dumps([x.to_json() for x in matches], indent=2, ensure_ascii=False))
     else:
         print_table(people[attendee_id], matches, people)
+
+
+def write_all(m, k: int | None, output: str | None) -> None:
+    """Every attendee's list as JSON lines: ``{"attendee", "matches": [{"id", "score", "components"}]}``."""
+    from matcher.engine import COMPONENTS
+
+    try:  # open first: a bad path fails before the ranking, not after
+        stream = open(output, "w", encoding="utf-8") if output else None  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+    try:
+        ranked = m.rank_all(k=k, progress=output is not None)
+        for i, aid in enumerate(ranked.ids):
+            n = int(ranked.lengths[i])
+            matches = [{"id": ranked.names[key], "score": round(float(score), 6),
+                        "components": {c: round(float(v), 4) for c, v in zip(COMPONENTS, comps, strict=True)
+                                       if v == v}}
+                       for key, score, comps in zip(ranked.keys[i, :n], ranked.scores[i, :n],
+                                                    ranked.components[i, :n], strict=True)]
+            line = json.dumps({"attendee": aid, "matches": matches}, ensure_ascii=False)
+            if stream is None:
+                click.echo(line)
+            else:
+                stream.write(line + "\n")
+    finally:
+        if stream is not None:
+            stream.close()
+    if output:
+        click.echo(f"Wrote {len(ranked)} lists to {output}", err=True)
 
 
 @click.command()

@@ -101,3 +101,32 @@ def test_every_command_loads_and_has_help(name):
 def test_unknown_command_is_a_usage_error():
     res = run("recomend")
     assert res.exit_code == 2 and "No such command 'recomend'" in res.output
+
+
+def test_recommend_all_writes_every_list_as_json_lines(event_file, tmp_path):
+    out = tmp_path / "lists.jsonl"
+    res = run("recommend", "--event", str(event_file), "--all", "-k", "2", "--output", str(out))
+    assert res.exit_code == 0, res.output
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [x["attendee"] for x in lines] == ["ana", "chi", "bob"]
+    by_id = {x["attendee"]: [m["id"] for m in x["matches"]] for x in lines}
+    assert by_id["ana"] == ["chi"] and by_id["bob"] == ["chi"]  # colleagues never meet
+    assert set(by_id["chi"]) == {"ana", "bob"}
+    assert {"intent", "a_to_b", "b_to_a"} <= set(lines[1]["matches"][0]["components"])
+    # the same lists as one attendee at a time
+    single = run("recommend", "--event", str(event_file), "--attendee", "chi", "-k", "2", "--json")
+    assert [m["id"] for m in json.loads(single.output)] == by_id["chi"]
+    # and on standard output without --output
+    res = run("recommend", "--event", str(event_file), "--all")
+    assert [json.loads(x)["attendee"] for x in res.output.splitlines()] == ["ana", "chi", "bob"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ([], "give either --attendee ID or --all"),
+    (["--attendee", "ana", "--all"], "give either --attendee ID or --all"),
+    (["--attendee", "ana", "--output", "x.jsonl"], "--output goes with --all"),
+    (["--all", "--output", "/nonexistent-dir/x.jsonl"], "cannot write /nonexistent-dir/x.jsonl"),
+])
+def test_recommend_all_usage_errors(event_file, args, message):
+    res = run("recommend", "--event", str(event_file), *args)
+    assert res.exit_code in (1, 2) and message in res.output and "Traceback" not in res.output
