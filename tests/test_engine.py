@@ -307,23 +307,6 @@ def test_batch_threads_and_cluster_order_change_nothing(enc, monkeypatch):
         assert [x.id for x in m.recommend(aid, k=6)] == many.match_ids(many.ids.index(aid))
 
 
-@pytest.mark.parametrize("seed", range(10))
-def test_compiled_rerank_equals_the_numpy_one(seed):
-    from matcher import diversity, kernels
-
-    rng = np.random.default_rng(seed)
-    n, k = int(rng.integers(2, 150)), int(rng.integers(1, 25))
-    centres = rng.standard_normal((max(1, n // 5), 24))
-    prof = centres[rng.integers(0, len(centres), n)] + rng.uniform(0.05, 0.5) * rng.standard_normal((n, 24))
-    prof = (prof / np.linalg.norm(prof, axis=1, keepdims=True)).astype(np.float32)
-    scores = np.sort(np.round(rng.uniform(0.2, 0.9, n), 2))[::-1]
-    rows = rng.permutation(n)  # the kernel reads profiles[rows]
-    table = np.empty_like(prof)
-    table[rows] = prof
-    got = kernels.rerank(scores, table, rows, k, 0.5, diversity.FLOOR)
-    assert got.tolist() == diversity.rerank(scores, prof, k, 0.5).tolist()
-
-
 def _candidate_lists_plainly(owners, counts, fetch):
     """Per query: each channel's hits interleaved by rank, first ``fetch`` distinct owners; the channels united."""
     out = []

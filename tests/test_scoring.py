@@ -71,14 +71,25 @@ def _rerank_reference(scores, profiles, k, div):
     return picked
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_diversity_rerank_equals_the_plain_greedy(seed):
-    # clusters of near-copies among distinct profiles, with tied scores: the head-only search must agree exactly
+def near_copies(seed):
+    """A sorted list of scores (with ties) over clusters of near-copies among distinct profiles."""
     rng = np.random.default_rng(seed)
     n, k = int(rng.integers(2, 120)), int(rng.integers(1, 30))
     centres = rng.standard_normal((max(1, n // 6), 16))
     prof = centres[rng.integers(0, len(centres), n)] + rng.uniform(0.05, 0.6) * rng.standard_normal((n, 16))
     prof = (prof / np.linalg.norm(prof, axis=1, keepdims=True)).astype(np.float32)
     scores = np.sort(np.round(rng.uniform(0.2, 0.9, n), 2))[::-1]
-    div = float(rng.choice([0.3, 0.6, 1.0]))
-    assert diversity.rerank(scores, prof, k, div).tolist() == _rerank_reference(scores, prof, k, div)
+    return scores, prof, k, float(rng.choice([0.3, 0.6, 1.0])), rng.permutation(n)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_diversity_rerank_equals_the_plain_greedy(seed):
+    # the head-only search (numpy) and its compiled twin (which reads profiles[rows]) must agree exactly
+    from matcher import kernels
+
+    scores, prof, k, div, rows = near_copies(seed)
+    want = _rerank_reference(scores, prof, k, div)
+    assert diversity.rerank(scores, prof, k, div).tolist() == want
+    table = np.empty_like(prof)
+    table[rows] = prof
+    assert kernels.rerank(scores, table, rows, k, div, diversity.FLOOR).tolist() == want
