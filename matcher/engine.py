@@ -197,6 +197,9 @@ class Matcher:
     def __init__(self, event: Event | None = None, encoder: TextEncoder | CachedEncoder | None = None, *,
                  hnsw_threshold: int = HNSW_THRESHOLD, index_kind: str | None = None,
                  exhaustive_below: int = EXHAUSTIVE_BELOW):
+        self._version = 0  # bumped by every change; the ranking snapshot follows it
+        self._snap: _Snapshot | None = None
+        self._role_ok: np.ndarray | None = None
         self.event = event if event is not None else Event(id="event")
         if encoder is None:
             encoder = Encoder()
@@ -217,10 +220,7 @@ class Matcher:
         self._prof = np.zeros((0, 0), dtype=np.float32)
         self._codes: dict[str, dict[str, int]] = {"company": {}, "role": {}}
         self._meta: dict[str, list] = {"alive": [], "opt_out": [], "company": [], "role": []}
-        self._version = 0  # bumped by every change; the ranking snapshot follows it
         self._local = threading.local()  # per-thread scratch of the batch threads
-        self._snap: _Snapshot | None = None
-        self._role_ok: np.ndarray | None = None
 
     # ------------------------------------------------------------------------------------------------ building
     @classmethod
@@ -235,11 +235,30 @@ class Matcher:
     def policy(self) -> MatchPolicy:
         return self.event.policy
 
+    @property
+    def event(self) -> Event:
+        """The event and its matching policy; assigning a new one (or :meth:`set_event`) takes effect at once."""
+        return self._event
+
+    @event.setter
+    def event(self, event: Event) -> None:
+        self._event = event
+        self._role_ok = None
+        self._version += 1
+
+    @property
+    def exhaustive_below(self) -> int:
+        """Events with fewer attendees are scored against everyone (no FAISS retrieval)."""
+        return self._exhaustive_below
+
+    @exhaustive_below.setter
+    def exhaustive_below(self, value: int) -> None:
+        self._exhaustive_below = int(value)
+        self._version += 1
+
     def set_event(self, event: Event) -> None:
         """Replace the event (name, policy); attendees stay."""
         self.event = event
-        self._role_ok = None
-        self._version += 1
 
     def __len__(self) -> int:
         return len(self._attendees)
@@ -507,8 +526,9 @@ class Matcher:
     def _excluded_keys(self, attendee_id: str, extra: Iterable[str]) -> np.ndarray:
         ids = self._graph.neighbours(attendee_id) | self._blocked.get(attendee_id, set())
         ids = ids | self._blocked_by.get(attendee_id, set())
+        extra = set(extra)
         if extra:
-            ids = ids | set(extra)
+            ids = ids | extra
         key = self._key
         return np.asarray([key[i] for i in ids if i in key], dtype=np.int64)
 

@@ -8,6 +8,7 @@ frequencies are kept as counts, so adding or removing one attendee is cheap. Wei
 
 from __future__ import annotations
 
+import re
 import threading
 
 import numpy as np
@@ -17,6 +18,8 @@ from sklearn.utils import murmurhash3_32
 
 N_FEATURES = 2**18
 DOC_KINDS = ("seek", "give", "topic")
+#: The words ``HashingVectorizer`` takes from lowercased text (its default ``token_pattern``).
+_WORD = re.compile(r"(?u)\b\w\w+\b")
 
 
 class LexicalIndex:
@@ -176,16 +179,17 @@ class LexicalIndex:
 
     def shared_terms_with(self, terms: dict[int, list[str]], key: int, text: str, limit: int = 5) -> list[str]:
         """:meth:`shared_terms` of a query (its :meth:`term_columns`) and the attendee stored under ``key`` whose
-        documents read ``text``, without tokenising ``text``: the attendee's hashed columns say which of the
-        query's terms it may share, and a look into ``text`` rules out hash collisions."""
+        documents read ``text``. The attendee's hashed columns say which of the query's terms it may share (most
+        candidates share none, and are done); a hash collision is ruled out by the attendee's own words."""
         both = self.combined()
-        lower = text.lower()
-        common = sorted({t for col in both.indices[both.indptr[key]:both.indptr[key + 1]].tolist()
-                         for t in terms.get(col % N_FEATURES, ()) if t in lower})
+        maybe = {t for col in both.indices[both.indptr[key]:both.indptr[key + 1]].tolist()
+                 for t in terms.get(col % N_FEATURES, ())}
+        if not maybe:
+            return []
+        common = sorted(maybe & set(_WORD.findall(text.lower())))
         if not common:
             return []
         weights = self.idf(np.fromiter((abs(murmurhash3_32(t, seed=0)) % N_FEATURES for t in common),
                                        dtype=np.int64, count=len(common))).tolist()
         order = sorted(range(len(common)), key=lambda i: (-weights[i], common[i]))
         return [common[i] for i in order[:limit]]
-

@@ -340,3 +340,30 @@ def test_candidate_lists_equal_the_plain_definition(seed):
         keys, offsets = kernels.candidate_lists(owners, counts, fetch, marks)
         got = [keys[offsets[q]:offsets[q + 1]].tolist() for q in range(n_q)]
         assert got == _candidate_lists_plainly(owners, counts, fetch)
+
+
+def test_explained_shared_terms_are_whole_words_both_used(enc):
+    # "zdvxg" lands in the same hashed column as "ai", and "email" contains "ai": still not a shared term
+    from sklearn.utils import murmurhash3_32
+
+    from matcher.lexical import N_FEATURES
+
+    def col(t):
+        return abs(murmurhash3_32(t, seed=0)) % N_FEATURES
+
+    assert col("zdvxg") == col("ai")
+    m = Matcher(Event(id="e"), enc)
+    m.upsert([Attendee(id="q", goals=["ai startups"], offers=["seed money"]),
+              Attendee(id="c", offers=["zdvxg consulting, email marketing"], goals=["seed money"])])
+    terms = m.recommend("q", k=1)[0].reasons.shared_terms
+    assert "ai" not in terms and {"seed", "money"} <= set(terms)
+
+
+def test_exclusions_take_any_iterable_and_a_new_event_applies_at_once(enc):
+    m = Matcher(Event(id="e"), enc)
+    m.upsert([Attendee(id="a", company="X", goals=["rust"]), Attendee(id="b", company="X", offers=["rust"]),
+              Attendee(id="c", offers=["go"]), Attendee(id="d", offers=["rust jobs"])])
+    assert ids(m.recommend("a", k=5, exclude=np.array(["c", "d"]))) == []
+    assert "b" not in ids(m.recommend("a", k=5))
+    m.event = Event(id="e", policy=MatchPolicy(allow_same_company=True))  # plain assignment, no set_event
+    assert ids(m.recommend("a", k=5))[0] == "b"
