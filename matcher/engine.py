@@ -546,8 +546,8 @@ class Matcher:
 
     # ------------------------------------------------------------------------------------------------- scoring
     def _components(self, q: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
-        """Channel scores ``(len(q), len(c))`` in [0, 1] for query keys ``q`` against candidate keys ``c`` (the
-        all-pairs path; lists use :meth:`_score_list`)."""
+        """Channel scores ``(len(q), len(c))`` in [0, 1] for query keys ``q`` against candidate keys ``c``: the
+        all-pairs path in numpy (lists use :func:`matcher.kernels.rank_lists`, which tests hold to this)."""
         w = self._state().weights
         out = scoring.pair_channels(scoring.Sims.between(self._side(q), self._side(c)), intent="intent" in w,
                                     shared_interests="interests" in w)
