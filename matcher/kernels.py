@@ -2,8 +2,8 @@
 
 The math is :mod:`matcher.scoring`'s and :mod:`matcher.diversity`'s (the numpy references, which tests compare
 these kernels with); what changes is the cost. A list reads its candidates' item vectors where FAISS stores them
-(a few thousand rows scattered over gigabytes: the dominant cost, measured), four rows at a time so that the CPU
-waits for several at once, and does the rest in one compiled pass with no Python in between. The kernels release
+(a few thousand rows scattered over gigabytes: the dominant cost, measured), eight rows at a time so that the
+CPU waits for several at once, and does the rest in one compiled pass with no Python in between. The kernels release
 the GIL, so batch threads run them in parallel.
 
 Nothing here touches the model, FAISS objects or Python objects: arrays in, arrays out.
@@ -36,6 +36,15 @@ def _rows_of(cands, start, count, flat):
 
 
 @nb.njit(**_JIT)
+def _dot(x, a, vectors, r):
+    """``x[a] . vectors[r]`` (float32, vectorised)."""
+    acc = np.float32(0.0)
+    for t in range(x.shape[1]):
+        acc += x[a, t] * vectors[r, t]
+    return acc
+
+
+@nb.njit(**_JIT)
 def _dots(x, vectors, rows, out):
     """``out[a, j] = x[a] . vectors[rows[j]]``. Eight rows at a time: eight independent sums per pass keep the
     CPU busy while the rows arrive from memory (measured against four at a time: 12% faster)."""
@@ -60,12 +69,8 @@ def _dots(x, vectors, rows, out):
             out[a, j + 4], out[a, j + 5], out[a, j + 6], out[a, j + 7] = s4, s5, s6, s7
         j += 8
     while j < n:
-        r = rows[j]
         for a in range(x.shape[0]):
-            s0 = np.float32(0.0)
-            for t in range(dim):
-                s0 += x[a, t] * vectors[r, t]
-            out[a, j] = s0
+            out[a, j] = _dot(x, a, vectors, rows[j])
         j += 1
 
 
@@ -96,20 +101,24 @@ def _clip01(x):
 
 
 @nb.njit(**_JIT)
-def list_channels(cands, q_goals, q_give, q_interests, vectors, starts, counts, flats, inv_t, one_sided, out):
-    """Embedding channels of one attendee against each candidate key in ``cands``.
+def list_channels(cands, q_goals, q_give, q_interests, vectors, starts, counts, flats, inv_t, one_sided, out,
+                  intent=True, interests=True):
+    """Embedding channels of one attendee against each candidate key in ``cands`` (only those asked for: a
+    channel left out reads none of the candidates' vectors and gives NaN intent/directions or 0 interests).
 
     ``vectors``/``flats`` are per facet (goals, offers, identity, interests): the stored item rows and the row
     numbers of every key's items (``flats[f][starts[f, key]:starts[f, key] + counts[f, key]]``). Writes
     ``out[j] = (intent, q_to_c, c_to_q, interests)``; the two directions are NaN where undefined, as in
     :func:`matcher.scoring.pair_channels`.
     """
-    n_goals, n_give, n_interests = q_goals.shape[0], q_give.shape[0], q_interests.shape[0]
+    n_goals = q_goals.shape[0] if intent else 0
+    n_give = q_give.shape[0] if intent else 0
+    n_interests = q_interests.shape[0] if interests else 0
     # every cosine the list needs, facet pair by facet pair (q's items against the candidates' items)
-    s_offers = _sims(q_goals, vectors[1], cands, starts[1], counts[1], flats[1])
-    s_identity = _sims(q_goals, vectors[2], cands, starts[2], counts[2], flats[2])
-    s_goals = _sims(q_give, vectors[0], cands, starts[0], counts[0], flats[0])
-    s_interests = _sims(q_interests, vectors[3], cands, starts[3], counts[3], flats[3])
+    s_offers = _sims(q_goals[:n_goals], vectors[1], cands, starts[1], counts[1], flats[1])
+    s_identity = _sims(q_goals[:n_goals], vectors[2], cands, starts[2], counts[2], flats[2])
+    s_goals = _sims(q_give[:n_give], vectors[0], cands, starts[0], counts[0], flats[0])
+    s_interests = _sims(q_interests[:n_interests], vectors[3], cands, starts[3], counts[3], flats[3])
     best = np.empty(max(n_goals, n_interests, 1), dtype=np.float64)
     most = 1
     for c in cands:
@@ -239,14 +248,6 @@ def _mutual_top(keys, vals, id_rank, fetch):
 
 
 @nb.njit(**_JIT)
-def _similar(head, i, j):
-    acc = np.float32(0.0)
-    for t in range(head.shape[1]):
-        acc += head[i, t] * head[j, t]
-    return acc
-
-
-@nb.njit(**_JIT)
 def _redundancy(sim, floor):
     return min(max((np.float64(sim) - floor) / (1.0 - floor), 0.0), 1.0)
 
@@ -269,7 +270,7 @@ def _greedy(scores, profiles, rows, k, diversity, floor, m):
     start = k
     for j in range(1, k):
         for i in range(j):
-            if _similar(head, i, j) > floor:
+            if _dot(head, i, head, j) > floor:
                 start = j
                 break
         if start < k:
@@ -282,7 +283,7 @@ def _greedy(scores, profiles, rows, k, diversity, floor, m):
     for i in range(start):
         left[i] = False
         for j in range(m):
-            r = _redundancy(_similar(head, i, j), floor)
+            r = _redundancy(_dot(head, i, head, j), floor)
             if r > worst[j]:
                 worst[j] = r
     for step in range(start, k):
@@ -298,7 +299,7 @@ def _greedy(scores, profiles, rows, k, diversity, floor, m):
         left[at] = False
         for j in range(m):
             if left[j]:
-                r = _redundancy(_similar(head, at, j), floor)
+                r = _redundancy(_dot(head, at, head, j), floor)
                 if r > worst[j]:
                     worst[j] = r
     return picked
@@ -375,7 +376,7 @@ def rank_lists(queries, found, found_off, exhaustive, alive_keys, aa_keys, aa_va
             mine_interests = _own_rows(vectors[3], starts[3], counts[3], flats[3], key)
             emb = np.empty((n, 4))
             list_channels(cands, mine_goals, mine_give, mine_interests, vectors, starts, counts, flats, inv_t,
-                          one_sided, emb)
+                          one_sided, emb, weights[0] > 0, weights[1] > 0)
             if weights[0] > 0:
                 for j in range(n):
                     comps[j, 0], comps[j, 1], comps[j, 2] = emb[j, 0], emb[j, 1], emb[j, 2]
@@ -451,8 +452,8 @@ def lexical_score(seek_give, give_seek, topics, q_seeks, c_seeks, q_topics, c_to
 # ------------------------------------------------------------------------------------------------- candidates
 @nb.njit(**_JIT)
 def candidate_lists(owners, counts, fetch, mark):
-    """:func:`matcher.candidates.channel_candidates` for every channel then :func:`matcher.candidates.unite`,
-    compiled: per query, each channel's first ``fetch`` distinct owners (hits interleaved by rank), united.
+    """Candidate lists from FAISS hits: per query, each channel's first ``fetch`` distinct hit owners, its item
+    rows' hits interleaved by rank (every item's best hit, then every item's second...), the channels united.
 
     ``owners[c]``: channel ``c``'s hit owners, ``(rows, kk)``, rows grouped by query; ``counts[c, q]``: rows of
     query ``q``. ``mark``: int64 scratch over the keys, ``mark[-1]`` a stamp counter (kept between calls).
