@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from scripts.common import build_matcher, read_event_or_fail
+from scripts.common import PROGRESS_MIN, build_matcher, progress_bar, read_event_or_fail
 
 SAMPLE_EVENT = Path(__file__).parent / "data" / "sample_event.json"
 
@@ -69,24 +69,40 @@ def write_all(m, k: int | None, output: str | None) -> None:
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
     try:
-        ranked = m.rank_all(k=k, progress=output is not None)
-        for i, aid in enumerate(ranked.ids):
-            n = int(ranked.lengths[i])
-            matches = [{"id": ranked.names[key], "score": round(float(score), 6),
-                        "components": {c: round(float(v), 4) for c, v in zip(COMPONENTS, comps, strict=True)
-                                       if v == v}}
-                       for key, score, comps in zip(ranked.keys[i, :n], ranked.scores[i, :n],
-                                                    ranked.components[i, :n], strict=True)]
-            line = json.dumps({"attendee": aid, "matches": matches}, ensure_ascii=False)
-            if stream is None:
-                click.echo(line)
-            else:
-                stream.write(line + "\n")
+        total = 0
+        for ranked in rank_in_chunks(m, k, progress=output is not None):
+            total += len(ranked)
+            for i, aid in enumerate(ranked.ids):
+                n = int(ranked.lengths[i])
+                matches = [{"id": ranked.names[key], "score": round(float(score), 6),
+                            "components": {c: round(float(v), 4) for c, v in zip(COMPONENTS, comps, strict=True)
+                                           if v == v}}
+                           for key, score, comps in zip(ranked.keys[i, :n], ranked.scores[i, :n],
+                                                        ranked.components[i, :n], strict=True)]
+                line = json.dumps({"attendee": aid, "matches": matches}, ensure_ascii=False)
+                if stream is None:
+                    click.echo(line)
+                else:
+                    stream.write(line + "\n")
     finally:
         if stream is not None:
             stream.close()
     if output:
-        click.echo(f"Wrote {len(ranked)} lists to {output}", err=True)
+        click.echo(f"Wrote {total} lists to {output}", err=True)
+
+
+def rank_in_chunks(m, k: int | None, *, progress: bool, chunk: int = 512):
+    """Every attendee's list as :class:`~matcher.RankedLists`, ``chunk`` attendees at a time, in event order
+    (the same lists as one batch), with the CLI's progress bar when that is long work."""
+    ids = m.ids()
+    if not progress or len(ids) < PROGRESS_MIN:
+        yield m.rank_all(ids, k=k)
+        return
+    with progress_bar(len(ids), "Ranking") as bar:
+        for s in range(0, len(ids), chunk):
+            part = ids[s:s + chunk]
+            yield m.rank_all(part, k=k)
+            bar.update(len(part))
 
 
 @click.command()
@@ -99,7 +115,7 @@ def demo(people: int, k: int, json_out: str | None) -> None:
     ef = read_event_or_fail(str(SAMPLE_EVENT))
     click.echo(f"Sample event: {ef.event.name} ({len(ef.attendees)} attendees)")
     m = build_matcher(ef)
-    lists = m.recommend_all(k=k, progress=True)
+    lists = m.recommend_all(k=k)
     by_id = {a.id: a for a in ef.attendees}
     # show a spread of roles: the first attendee of each role, in file order
     shown, roles = [], set()

@@ -43,10 +43,41 @@ def _parse_capacities(text: str | None) -> list[int] | None:
     return caps
 
 
+def check_ids(request: TablePlanRequest, event_ids: list[str]) -> None:
+    """Every id the request names (``attendees``, and in the rules ``keep_apart``, ``keep_together``,
+    ``attendance``, ``fixed_seats``) is one of the attendees being seated; raises :class:`~models.InvalidInput`
+    with the fields and messages the planner would give, but before the engine is built.
+
+    >>> req = TablePlanRequest(rounds=1, table_size=2, attendees=["a", "zz"], rules={"keep_apart": [["a", "b"]]})
+    >>> try:
+    ...     check_ids(req, ["a", "b", "c"])
+    ... except InvalidInput as exc:
+    ...     print(exc.errors)
+    [{'field': 'attendees[1]', 'message': "unknown attendee id 'zz'"}]
+    """
+    known = set(event_ids)
+    if request.attendees is not None:
+        errors = [{"field": f"attendees[{k}]", "message": f"unknown attendee id {x!r}"}
+                  for k, x in enumerate(request.attendees) if x not in known]
+        dup = [x for k, x in enumerate(request.attendees) if x in request.attendees[:k]]
+        errors += [{"field": "attendees", "message": f"duplicate id {x!r}"} for x in dup[:1]]
+        if errors:
+            raise InvalidInput(errors)
+        known = set(request.attendees)
+    rules = request.rules
+    named = [(f"rules.keep_apart[{g}][{k}]", x) for g, grp in enumerate(rules.keep_apart) for k, x in enumerate(grp)]
+    named += [(f"rules.keep_together[{g}][{k}]", x) for g, grp in enumerate(rules.keep_together)
+              for k, x in enumerate(grp)]
+    named += [(f"rules.attendance.{x}", x) for x in rules.attendance]
+    named += [(f"rules.fixed_seats[{s}].id", seat.id) for s, seat in enumerate(rules.fixed_seats)]
+    errors = [{"field": where, "message": f"unknown attendee id {x!r} (not among the {len(known)} attendees "
+                                          f"being seated)"} for where, x in named if x not in known]
+    if errors:
+        raise InvalidInput(errors)
+
+
 def _run(event_path: str, request_fields: dict, rules_path: str | None, out: str, encoder_name: str,
          model: str | None, quiet: bool) -> None:
-    from matcher.tables import plan_event
-
     out_dir = Path(out)
     if out_dir.exists() and not out_dir.is_dir():
         raise click.UsageError(f"--out {out} exists and is not a directory")
@@ -66,6 +97,12 @@ def _run(event_path: str, request_fields: dict, rules_path: str | None, out: str
         if isinstance(exc, ValidationError):
             raise fail_invalid("invalid plan request", from_pydantic(exc)) from None
         raise
+    try:
+        check_ids(request, [a.id for a in ef.attendees])
+    except InvalidInput as exc:
+        raise fail_invalid("invalid request", exc) from None
+    from matcher.tables import plan_event
+
     # the stand-in encodes in no time: no progress bar for it
     m = build_matcher(ef, model, progress=not quiet and encoder_name == "model", kind=encoder_name)
     try:
