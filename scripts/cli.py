@@ -23,6 +23,7 @@ COMMANDS = {
     "rotations": "scripts.tables:rotations",
     "evaluate": "scripts.evaluate:evaluate",
     "generate": "scripts.synthetic:generate",
+    "import": "scripts.importer:import_registrations",
 }
 
 _HELP = {
@@ -34,6 +35,7 @@ _HELP = {
     "rotations": "1:1 speed-networking rotations.",
     "evaluate": "Score ranking strategies on an event with ground truth.",
     "generate": "Write a seeded synthetic event (and its ground truth).",
+    "import": "Turn a registration export (CSV, XLSX) into an event file.",
 }
 
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from pydantic import ValidationError
 
-from models import InvalidInput, load_event
+from models import InvalidInput, from_pydantic, load_event
 
 if TYPE_CHECKING:
     from matcher.encoder import EmbeddingCache
@@ -28,7 +30,7 @@ HASHING_DIM = 64
 MAX_ERRORS = 20
 
 
-def fail_invalid(what: str, exc: InvalidInput) -> click.ClickException:
+def fail_invalid(what: str, exc: InvalidInput, limit: int = MAX_ERRORS) -> click.ClickException:
     """A ClickException listing ``exc``'s field errors under ``what``.
 
     >>> print(fail_invalid("invalid event file e.json",
@@ -36,8 +38,8 @@ def fail_invalid(what: str, exc: InvalidInput) -> click.ClickException:
     invalid event file e.json:
       attendees[0].id: required
     """
-    lines = "\n".join(f"  {e['field'] or '(document)'}: {e['message']}" for e in exc.errors[:MAX_ERRORS])
-    more = f"\n  ... and {len(exc.errors) - MAX_ERRORS} more" if len(exc.errors) > MAX_ERRORS else ""
+    lines = "\n".join(f"  {e['field'] or '(document)'}: {e['message']}" for e in exc.errors[:limit])
+    more = f"\n  ... and {len(exc.errors) - limit} more" if len(exc.errors) > limit else ""
     return click.ClickException(f"{what}:\n{lines}{more}")
 
 
@@ -51,13 +53,39 @@ def existing_file(path: str, what: str) -> Path:
     return p
 
 
+#: Registration exports an event option also takes (read with the default column mapping).
+SPREADSHEETS = (".csv", ".tsv", ".xlsx", ".xlsm")
+
+
 def read_event_or_fail(path: str):
-    """Load and validate an event file, turning every problem into a ClickException naming it."""
+    """Load and validate an event file, turning every problem into a ClickException naming it. A ``.csv`` or
+    ``.xlsx`` registration export is read as the attendees of an event named after the file (default column
+    mapping; ``matchmaker import`` takes a mapping file)."""
     p = existing_file(path, "event file")
+    if p.suffix.lower() in SPREADSHEETS:
+        return read_registrations_or_fail(p)
     try:
         return load_event(p)
     except InvalidInput as exc:
         raise fail_invalid(f"invalid event file {path}", exc) from None
+
+
+def read_registrations_or_fail(path: Path, mapping=None, *, sheet: str | None = None, event_id: str | None = None,
+                               event_name: str = ""):
+    """A registration export (CSV or XLSX) as an event file; every bad row named in one ClickException."""
+    from models import Event, EventFile
+    from models.registrations import attendees_from_rows, read_table
+
+    try:
+        table = read_table(path, sheet=sheet, names=mapping.names() if mapping else ())
+        attendees = attendees_from_rows(table, mapping)
+    except InvalidInput as exc:
+        raise fail_invalid(f"cannot import {path}", exc, limit=50) from None
+    eid = event_id or re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-") or "event"
+    try:
+        return EventFile(event=Event(id=eid, name=event_name or path.stem), attendees=attendees)
+    except ValidationError as exc:
+        raise fail_invalid(f"cannot import {path}", from_pydantic(exc)) from None
 
 
 def check_writable(path: str, option: str) -> None:
