@@ -221,7 +221,7 @@ def test_erasure_survives_save_and_load(enc, tmp_path):
     m.save(tmp_path / "m")
     back = Matcher.load(tmp_path / "m", HashingEncoder(dim=64))
     assert back.recommend("a", k=1)[0].reasons.mutual_connections == []
-    assert "gone" not in back._graph.neighbours("a")
+    assert "gone" not in back.store.graph.neighbours("a")
 
 
 def test_pages_agree_whatever_the_list_length(enc):
@@ -274,8 +274,7 @@ def test_list_scores_equal_the_numpy_reference(enc, exhaustive_below):
     m.upsert(varied_crowd())
     ids_ = m.ids()
     ps = m.pair_scores()
-    keys = np.asarray([m._key[i] for i in ids_])
-    ref = m._components(keys, keys)
+    ref = m.components(ids_, ids_)
     names = {"intent": "intent", "_q_to_c": "a_to_b", "_c_to_q": "b_to_a", "interests": "interests",
              "lexical": "lexical", "mutual": "mutual"}
     checked = 0
@@ -294,12 +293,12 @@ def test_list_scores_equal_the_numpy_reference(enc, exhaustive_below):
 
 
 def test_batch_threads_and_cluster_order_change_nothing(enc, monkeypatch):
-    import matcher.engine as engine
+    import matcher.ranking as ranking
 
     m = Matcher(Event(id="e"), enc, exhaustive_below=0)
     m.upsert(crowd(200, seed=11))
     one = m.rank_all(k=6, threads=1, chunk=32)
-    monkeypatch.setattr(engine, "LOCALITY_MIN", 16)  # cluster order for this small batch too
+    monkeypatch.setattr(ranking, "LOCALITY_MIN", 16)  # cluster order for this small batch too
     many = m.rank_all(k=6, threads=2, chunk=32)
     assert one.lists() == many.lists()
     np.testing.assert_array_equal(one.scores, many.scores)
