@@ -141,10 +141,11 @@ def rank_all(store: AttendeeStore, ids: Sequence[str] | None = None, k: int | No
     return out
 
 
-def _rank_chunk(store: AttendeeStore, st: Snapshot, ids: list[str], extras: list[Iterable[str]], k: int,
-                fetch: int, out: RankedLists, rows: np.ndarray) -> None:
-    """Rank a chunk of attendees into ``rows`` of ``out``: FAISS searches batched for the chunk, then each list
-    scored on its own candidates. Only the graph and exclusion lookups here hold the GIL."""
+def list_inputs(store: AttendeeStore, st: Snapshot, ids: list[str], extras: list[Iterable[str]], k: int,
+                fetch: int) -> tuple[scoring.Queries, scoring.People, scoring.Items, scoring.Lexical, scoring.Params]:
+    """What :func:`~matcher.scoring.compiled.rank_lists` (or its reference twin) takes to rank ``ids``' lists:
+    FAISS candidates (batched for all of ``ids``), Adamic-Adar scores, exclusions (``extras`` per id) and the
+    snapshot's arrays. Only the graph and exclusion lookups here hold the GIL."""
     keys = store.keys_of(ids)
     if st.exhaustive:
         found, offsets = np.zeros(0, np.int64), np.zeros(len(ids) + 1, np.int64)
@@ -161,15 +162,20 @@ def _rank_chunk(store: AttendeeStore, st: Snapshot, ids: list[str], extras: list
     lex = store.lexical
     both = lex.combined() if "lexical" in w else _EMPTY_CSR
     has_seek, has_topic = st.lex_presence if st.lex_presence is not None else (_NO_FLAGS, _NO_FLAGS)
+    return (scoring.Queries(keys, found, offsets, _concat(aa_keys), _concat(aa_vals, np.float64), _offsets(aa_keys),
+                            _concat(excluded), _offsets(excluded)),
+            st.people(),
+            st.items(store.profiles),
+            scoring.Lexical(both.indptr, both.indices, both.data, N_FEATURES, *lex.table(), has_seek, has_topic),
+            scoring.Params(np.asarray([w.get(c, 0.0) for c in scoring.CHANNELS]), k, fetch,
+                           float(st.policy.diversity), st.exhaustive, st.policy.allow_same_company))
+
+
+def _rank_chunk(store: AttendeeStore, st: Snapshot, ids: list[str], extras: list[Iterable[str]], k: int,
+                fetch: int, out: RankedLists, rows: np.ndarray) -> None:
+    """Rank a chunk of attendees into ``rows`` of ``out``: each list scored on its own candidates."""
     got = RankedLists.empty(ids, k, out.names)
-    compiled.rank_lists(
-        scoring.Queries(keys, found, offsets, _concat(aa_keys), _concat(aa_vals, np.float64), _offsets(aa_keys),
-                        _concat(excluded), _offsets(excluded)),
-        st.people(),
-        st.items(store.profiles),
-        scoring.Lexical(both.indptr, both.indices, both.data, N_FEATURES, *lex.table(), has_seek, has_topic),
-        scoring.Params(np.asarray([w.get(c, 0.0) for c in scoring.CHANNELS]), k, fetch, float(st.policy.diversity),
-                       st.exhaustive, st.policy.allow_same_company),
-        scoring.Out(got.keys, got.scores, got.components, got.lengths))
+    compiled.rank_lists(*list_inputs(store, st, ids, extras, k, fetch),
+                        scoring.Out(got.keys, got.scores, got.components, got.lengths))
     out.keys[rows], out.scores[rows], out.components[rows], out.lengths[rows] = (
         got.keys, got.scores, got.components, got.lengths)

@@ -306,41 +306,6 @@ def test_batch_threads_and_cluster_order_change_nothing(enc, monkeypatch):
         assert [x.id for x in m.recommend(aid, k=6)] == many.match_ids(many.ids.index(aid))
 
 
-def _candidate_lists_plainly(owners, counts, fetch):
-    """Per query: each channel's hits interleaved by rank, first ``fetch`` distinct owners; the channels united."""
-    out = []
-    for q in range(counts.shape[1]):
-        found = set()
-        for c, hits in enumerate(owners):
-            r0 = int(counts[c, :q].sum())
-            block = hits[r0:r0 + counts[c, q]]
-            seen = []
-            for t in range(block.shape[1] if len(block) else 0):
-                for j in range(len(block)):
-                    o = int(block[j, t])
-                    if o >= 0 and o not in seen and len(seen) < fetch:
-                        seen.append(o)
-            found.update(seen)
-        out.append(sorted(found))
-    return out
-
-
-@pytest.mark.parametrize("seed", range(8))
-def test_candidate_lists_equal_the_plain_definition(seed):
-    from matcher import kernels
-
-    rng = np.random.default_rng(seed)
-    n_q, fetch = int(rng.integers(1, 12)), int(rng.integers(1, 9))
-    counts = rng.integers(0, 4, size=(5, n_q))
-    owners = tuple(np.where(rng.random((int(c.sum()), 6)) < 0.1, -1, rng.integers(0, 30, (int(c.sum()), 6)))
-                   for c in counts)
-    marks = np.zeros(31, dtype=np.int64)
-    for _ in range(2):  # twice: stamps carried over between calls must not leak
-        keys, offsets = kernels.candidate_lists(owners, counts, fetch, marks)
-        got = [keys[offsets[q]:offsets[q + 1]].tolist() for q in range(n_q)]
-        assert got == _candidate_lists_plainly(owners, counts, fetch)
-
-
 def test_explained_shared_terms_are_whole_words_both_used(enc):
     # "zdvxg" lands in the same hashed column as "ai", and "email" contains "ai": still not a shared term
     from sklearn.utils import murmurhash3_32
