@@ -62,7 +62,7 @@ def recommend(event_path: str, attendee_id: str | None, everyone: bool, k: int |
 
 def write_all(m, k: int | None, output: str | None) -> None:
     """Every attendee's list as JSON lines: ``{"attendee", "matches": [{"id", "score", "components"}]}``."""
-    from matcher.engine import COMPONENTS
+    from matcher.scoring import COMPONENTS
 
     try:  # open first: a bad path fails before the ranking, not after
         stream = open(output, "w", encoding="utf-8") if output else None  # noqa: SIM115 - closed below

@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from matcher import diversity, scoring
+from matcher import scoring
 from matcher.evaluation.context import Context, Ranking
 from matcher.profile import FACETS, GIVE_FACETS, facet_items
+from matcher.scoring import reference
 from models import MatchPolicy
 
 #: Strategy names in report order; ``default`` is the engine as configured by the event.
@@ -55,8 +56,9 @@ def rank_matrix(ctx: Context, scores: np.ndarray, *, diversity_weight: float = 0
         order = _order(scores[i], allowed[i])
         top = order[:k]
         if profiles is not None and len(order) > 1:
-            head = order[: max(3 * k, k + 10)]
-            top = head[diversity.rerank(scores[i][head], profiles[head], k, diversity_weight)]
+            # the engine's pool: everyone who can still make the first k picks (at most POOL_CAP)
+            head = order[:reference.rerank_pool_size(scores[i][order], k, diversity_weight, scoring.POOL_CAP)]
+            top = head[reference.rerank(scores[i][head], profiles, head, k, diversity_weight, scoring.FLOOR)]
         lists[aid] = [ctx.ids[j] for j in top]
         if aid in is_query:
             chosen = set(top.tolist())
