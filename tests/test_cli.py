@@ -241,3 +241,28 @@ def test_demo_is_quiet(monkeypatch):
     assert lines[0].startswith("Sample event:") and lines[1] == "Encoding profiles"
     assert lines[2].endswith("should meet:") and len(lines) == 3 + 2 * 2  # two matches, each with its reason
     assert not any(w in res.output for w in ("Loading", "ranking", "%|"))
+
+
+def test_recommend_all_exports_names_scores_and_reasons(event_file, tmp_path):
+    import csv
+
+    out = tmp_path / "lists.csv"
+    res = run("recommend", "--event", str(event_file), "--all", "-k", "2", "--format", "csv", "--output", str(out))
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads the accents right
+    with open(out, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["attendee_id", "attendee_name", "rank", "match_id", "name", "title", "company",
+                             "score", "reason"]
+    ana = [r for r in rows if r["attendee_id"] == "ana"]
+    assert [(r["rank"], r["match_id"], r["name"], r["company"]) for r in ana] == [("1", "chi", "Chiara", "Northstar")]
+    assert ana[0]["reason"].startswith("Chiara offers: seed funding; you look for: seed funding.")
+    assert len(rows) == 4  # ana: chi; chi: ana, bob; bob: chi
+    # the JSON lines carry the same lists, scores and reasons, plus the components
+    res = run("recommend", "--event", str(event_file), "--all", "-k", "2")
+    lines = {x["attendee"]: x for x in map(json.loads, res.output.splitlines())}
+    first = lines["ana"]["matches"][0]
+    assert lines["ana"]["name"] == "Ana" and first["name"] == "Chiara" and first["rank"] == 1
+    assert f"{first['score']:.6f}" == ana[0]["score"] and first["reason"] == ana[0]["reason"]
+    res = run("recommend", "--event", str(event_file), "--attendee", "ana", "--format", "csv")
+    assert res.exit_code == 2 and "--format goes with --all" in res.output
