@@ -24,6 +24,7 @@ COMMANDS = {
     "evaluate": "scripts.evaluate:evaluate",
     "generate": "scripts.synthetic:generate",
     "import": "scripts.importer:import_registrations",
+    "cards": "scripts.cards:cards",
 }
 
 _HELP = {
@@ -36,6 +37,7 @@ _HELP = {
     "evaluate": "Score ranking strategies on an event with ground truth.",
     "generate": "Write a seeded synthetic event (and its ground truth).",
     "import": "Turn a registration export (CSV, XLSX) into an event file.",
+    "cards": "Printable 'people you should meet' cards, one per attendee.",
 }
 
 
