@@ -20,7 +20,7 @@ from pathlib import Path
 #: Paper sizes (portrait, mm) and their CSS names.
 PAPERS = {"a4": ("A4", 210.0, 297.0), "letter": ("letter", 215.9, 279.4)}
 MARGIN_MM = 10.0
-#: Smallest type of a seating chart's table boxes (240 people on one A4 page print at 7.7 pt; an event of 100 at 12).
+#: Smallest type of a seating chart's table boxes (240 people on one A4 page print at 7.7 pt; 100 at 11.8).
 #: The index prints at INDEX_PT, cards at 8 pt or more.
 MIN_CHART_PT = 7.0
 MAX_CHART_PT = 20.0
