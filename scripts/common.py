@@ -164,9 +164,11 @@ def progress_bar(total: int, label: str):
 PROGRESS_MIN = 1000
 
 
-def precache(enc, attendees, *, chunk: int = 256) -> None:
+def precache(enc, attendees, *, chunk: int = 4096) -> None:
     """Encode into ``enc``'s cache every profile text of ``attendees`` it does not hold yet, with a progress bar
-    when that is long work. The matcher built next finds every vector in the cache."""
+    when that is long work. The matcher built next finds every vector in the cache. On a cold cache the texts go
+    to the model in the order and chunks the engine's own :meth:`~matcher.Matcher.upsert` uses, so the vectors
+    (and every score) are the ones a run without the bar gets."""
     from matcher.profile import FACETS, facet_items
 
     cache = getattr(enc, "cache", None)
