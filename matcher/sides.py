@@ -20,7 +20,7 @@ import numpy as np
 MAX_SIDES = 16
 PEOPLE_PER_SIDE = 8
 #: Weight of two sides' agreement in direction (their centroids' dot product) against their prior.
-SIDE_DIRECTION = 0.3
+SIDE_DIRECTION = 0.5
 #: The clusters are fitted on at most this many people (evenly spaced over the keys), then everyone is assigned.
 FIT_SAMPLE = 5000
 
