@@ -514,8 +514,9 @@ class QuotaFill(BaseModel):
 
 
 class ScheduleReport(BaseModel):
-    """How good the schedule is. ``bound`` is the most requested meetings (must-meet + accepted) any schedule can
-    place: the solver's proven bound when it ran, else a counting bound; ``optimal`` when the count equals it."""
+    """How good the schedule is: requested pairs placed against the most any schedule can place, sponsors' quota
+    fill, idle gaps, the objective against CP-SAT's bound, and any broken rule (``violations``: always empty
+    unless there is a bug; the checks run independently of the solver)."""
 
     attendees: int
     slots: int
@@ -526,8 +527,10 @@ class ScheduleReport(BaseModel):
     scheduled_must_meet: int
     scheduled_fill: int
     scheduled_share: float
-    bound: int
-    optimal: bool
+    bound: int = Field(description="Most requested meetings any schedule can place (a counting/flow bound).")
+    objective: int = Field(description="Weighted objective (must-meets, quotas, accepted, fill-ins, gaps).")
+    objective_bound: int | None = Field(None, description="CP-SAT's proven upper bound on the objective.")
+    optimal: bool = Field(description="The objective is proven optimal.")
     quota_fill: list[QuotaFill] = Field(default_factory=list)
     quota_minimum_met: int = 0
     quota_share: float = 1.0

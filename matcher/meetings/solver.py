@@ -722,3 +722,42 @@ def book(problem: MeetingProblem, slot_of: np.ndarray, loc_of: np.ndarray, p: in
              f"{why['full']} have no free location" if why["full"] else ""]
     raise NoSlot(f"no slot both {a} and {b} can make: of the {int(both.sum())} slots both are available, "
                  + "; ".join(x for x in parts if x))
+
+
+def why_unplaced(problem: MeetingProblem, slot_of: np.ndarray, loc_of: np.ndarray) -> dict[int, str]:
+    """For every requested pair left out, why: no common slot, or how its common slots are taken. A pair that
+    turns out to fit (a free slot both can make, with a free location) is reported as such."""
+    pb = problem
+    on = slot_of >= 0
+    busy = np.zeros((pb.n, pb.n_slots), bool)
+    busy[pb.pairs[on, 0], slot_of[on]] = True
+    busy[pb.pairs[on, 1], slot_of[on]] = True
+    used = np.bincount(slot_of[on], minlength=pb.n_slots)
+    full = used >= pb.slot_cap
+    perday = np.zeros((pb.n, max(pb.n_days, 1)), np.int64)
+    np.add.at(perday, (pb.pairs[on, 0], pb.day[slot_of[on]]), 1)
+    np.add.at(perday, (pb.pairs[on, 1], pb.day[slot_of[on]]), 1)
+    out: dict[int, str] = {}
+    for p in np.nonzero(~on & (pb.kind != FILL))[0].tolist():
+        i, j = (int(v) for v in pb.pairs[p])
+        a, b = pb.ids[i], pb.ids[j]
+        both = pb.avail[i] & pb.avail[j] & (pb.slot_cap > 0)
+        if not both.any():
+            out[p] = (f"{a} and {b} have no open slot in common ({a}: {int(pb.avail[i].sum())} slots, "
+                      f"{b}: {int(pb.avail[j].sum())})")
+            continue
+        ba, bb = both & busy[i], both & busy[j] & ~busy[i]
+        rest = both & ~busy[i] & ~busy[j]
+        da = rest & (perday[i, pb.day] >= pb.max_per_day[i])
+        db = rest & ~da & (perday[j, pb.day] >= pb.max_per_day[j])
+        fl = rest & ~da & ~db & full
+        parts = [f"{a} is busy in {int(ba.sum())}" if ba.any() else "",
+                 f"{b} is busy in {int(bb.sum())}" if bb.any() else "",
+                 f"{a}'s daily limit rules out {int(da.sum())}" if da.any() else "",
+                 f"{b}'s daily limit rules out {int(db.sum())}" if db.any() else "",
+                 f"every location is taken in {int(fl.sum())}" if fl.any() else ""]
+        left = int((rest & ~da & ~db & ~full).sum())
+        if left:
+            parts.append(f"{left} still fit")
+        out[p] = (f"of the {int(both.sum())} slots both can make, " + "; ".join(x for x in parts if x))
+    return out
