@@ -23,6 +23,7 @@ COMMANDS = {
     "rotations": "scripts.tables:rotations",
     "evaluate": "scripts.evaluate:evaluate",
     "generate": "scripts.synthetic:generate",
+    "schedule": "scripts.schedule:schedule",
 }
 
 _HELP = {
@@ -34,6 +35,7 @@ _HELP = {
     "rotations": "1:1 speed-networking rotations.",
     "evaluate": "Score ranking strategies on an event with ground truth.",
     "generate": "Write a seeded synthetic event (and its ground truth).",
+    "schedule": "Schedule 1:1 meetings into slots and locations; agendas, calendars, grid, stats.",
 }
 
 

@@ -120,7 +120,7 @@ def agendas_html(items: Mapping[str, list[dict[str, Any]]], setup: MeetingSetup,
             its.append({**r, "day_label": s.start.strftime("%a %d %b %Y"),
                         "time_label": f"{s.start:%H:%M}-{s.end:%H:%M}"})
         persons.append({"id": who, "name": _name(people, who),
-                        "title": str((people.get(who) or {}).get("title") or ""), "items": its})
+                        "title": str((people.get(who) or {}).get("title") or ""), "meetings": its})
     return _env().get_template("agendas.html").render(title=title, people=persons, timezone=setup.timezone)
 
 
