@@ -44,6 +44,10 @@ from matcher.meetings.problem import (
 
 #: ``progress(stage, done, total)``
 Progress = Callable[[str, int, int], None]
+#: ``method="auto"`` runs CP-SAT after the heuristic up to this many pair x slot variables (above it CP-SAT
+#: found no solution at all in 200 s on the 2,000-person benchmark, one worker; the heuristic's count is then
+#: compared with the flow bound instead)
+AUTO_CPSAT_MAX_VARS = 60_000
 
 
 class NoSlot(ValueError):
@@ -638,7 +642,8 @@ def assign_locations(problem: MeetingProblem, slot_of: np.ndarray) -> np.ndarray
 def solve(problem: MeetingProblem, *, method: str = "auto", time_limit: float = 10.0, seed: int = 0,
           effort: float = 1.0, workers: int = 1, progress: Progress | None = None) -> Solution:
     """Schedule every pair it can. ``method``: ``"heuristic"``, ``"cpsat"`` (hinted by the heuristic) or
-    ``"auto"`` (heuristic, then CP-SAT within ``time_limit`` deterministic seconds, keeping the better)."""
+    ``"auto"`` (heuristic, then, up to :data:`AUTO_CPSAT_MAX_VARS` variables, CP-SAT within ``time_limit``
+    deterministic seconds, keeping the better)."""
     if method not in ("auto", "heuristic", "cpsat"):
         raise ValueError(f"method must be auto, heuristic or cpsat, got {method!r}")
     t0 = time.perf_counter()
@@ -649,7 +654,11 @@ def solve(problem: MeetingProblem, *, method: str = "auto", time_limit: float = 
     bound: int | None = None
     optimal = False
     stats: dict = {"heuristic_seconds": time.perf_counter() - t0, "heuristic_objective": best}
-    if method != "heuristic" and len(problem.pairs):
+    n_vars = int((problem.avail[problem.pairs[:, 0]] & problem.avail[problem.pairs[:, 1]]).sum()) \
+        if len(problem.pairs) else 0
+    stats["variables"] = n_vars
+    run_cp = method == "cpsat" or (method == "auto" and n_vars <= AUTO_CPSAT_MAX_VARS)
+    if run_cp and len(problem.pairs):
         if progress:
             progress("cp-sat", 0, 1)
         cs, obj, bnd, opt, st = solve_cpsat(problem, hint=slot_of, time_limit=time_limit, seed=seed,
