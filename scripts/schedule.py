@@ -19,35 +19,15 @@ from pathlib import Path
 import click
 
 from models import InvalidInput, load_meeting_requests, load_meeting_setup
-from scripts.recommend import read_event_or_fail
-
-
-def _fail_invalid(what: str, exc: InvalidInput) -> click.ClickException:
-    lines = "\n".join(f"  {e['field'] or '(document)'}: {e['message']}" for e in exc.errors[:20])
-    more = f"\n  ... and {len(exc.errors) - 20} more" if len(exc.errors) > 20 else ""
-    return click.ClickException(f"{what}:\n{lines}{more}")
+from scripts.common import build_matcher, existing_file, fail_invalid, read_event_or_fail
 
 
 def _read(loader, path: str, what: str):
-    p = Path(path)
-    if not p.exists():
-        raise click.UsageError(f"{what} file not found: {path}")
-    if p.is_dir():
-        raise click.UsageError(f"{what} file is a directory: {path}")
+    p = existing_file(path, f"{what} file")
     try:
         return loader(p)
     except InvalidInput as exc:
-        raise _fail_invalid(f"invalid {what} file {path}", exc) from None
-
-
-def _matcher(ef, encoder_name: str, model: str | None, progress: bool):
-    if encoder_name == "hashing":
-        from matcher import HashingEncoder, Matcher
-
-        return Matcher.from_event_file(ef, HashingEncoder(dim=64), progress=False)
-    from scripts.recommend import build_matcher
-
-    return build_matcher(ef, model, progress=progress)
+        raise fail_invalid(f"invalid {what} file {path}", exc) from None
 
 
 def _reasons(m, pairs: set[tuple[str, str]], k: int) -> dict[tuple[str, str], str]:
@@ -107,7 +87,7 @@ def schedule(event_path, slots_path, requests_path, out, method, time_limit, see
     for a in ef.attendees:  # blocked lists and opt-outs hold without the engine too
         blocked.update((a.id, b) for b in a.blocked)
     if encoder_name != "none":
-        m = _matcher(ef, encoder_name, model, progress=not quiet)
+        m = build_matcher(ef, model, progress=not quiet and encoder_name == "model", kind=encoder_name)
         ps = m.pair_scores(ids)
         scores = ps.scores
         blocked |= blocked_pairs_from_scores(ps, allow_same_company=policy.allow_same_company,
@@ -154,7 +134,7 @@ def schedule(event_path, slots_path, requests_path, out, method, time_limit, see
                                           time_limit=time_limit, seed=seed, progress=progress)
                 bar.update(100 - bar.pos)
     except InvalidInput as exc:
-        raise _fail_invalid("the requests do not fit the event", exc) from None
+        raise fail_invalid("the requests do not fit the event", exc) from None
     reasons = None
     if m is not None and sched.meetings:
         reasons = _reasons(m, {(x.a, x.b) for x in sched.meetings}, k=min(len(ids) - 1, 100))
