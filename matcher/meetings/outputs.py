@@ -25,11 +25,11 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from models.meetings import MeetingRequests, MeetingSetup, Schedule
+from models.meetings import Meeting, MeetingRequests, MeetingSetup, Schedule
 
 #: ``reason(a, b) -> str``: the one-line reason the engine gives for the pair (empty: none known)
 ReasonSource = Callable[[str, str], str] | Mapping[tuple[str, str], str]
@@ -70,20 +70,22 @@ def _name(people: Mapping[str, Mapping[str, Any]], who: str) -> str:
     return str((people.get(who) or {}).get("name") or who)
 
 
-def agendas(schedule: Schedule, setup: MeetingSetup, *, people: Mapping[str, Mapping[str, Any]] | None = None,
-            reasons: ReasonSource | None = None, requests: MeetingRequests | None = None,
-            everyone: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+def agendas(schedule: Schedule | Iterable[Meeting], setup: MeetingSetup, *,
+            people: Mapping[str, Mapping[str, Any]] | None = None, reasons: ReasonSource | None = None,
+            requests: MeetingRequests | None = None, everyone: list[str] | None = None
+            ) -> dict[str, list[dict[str, Any]]]:
     """Per attendee (sorted by id; ``everyone`` adds people with no meeting), their meetings in time order.
 
-    ``people``: id -> ``{"name", "title"}``; ``reasons``: the one-line reason per pair (falls back on the
-    request's note)."""
+    ``schedule``: a run's schedule or just meetings; ``people``: id -> ``{"name", "title"}``; ``reasons``: the
+    one-line reason per pair (falls back on the request's note)."""
+    meetings = schedule.meetings if isinstance(schedule, Schedule) else list(schedule)
     people = people or {}
     why = _reason_fn(reasons, requests)
     slots = {s.id: s for s in setup.slots}
     locs = {loc.id: loc for loc in setup.locations}
     order = {s.id: k for k, s in enumerate(setup.slots)}
     out: dict[str, list[dict[str, Any]]] = {w: [] for w in (everyone or [])}
-    for m in schedule.meetings:
+    for m in meetings:
         s = slots[m.slot]
         for me, other in ((m.a, m.b), (m.b, m.a)):
             out.setdefault(me, []).append({
