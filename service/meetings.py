@@ -497,6 +497,10 @@ def transition(event_id: str, request_id: str, action: str):
         with ms.engine.begin() as c:
             ms.lock(c, row.pk)
             r = request_or_404(event_id, row.pk, request_id, c)
+            if action == "accept" and r.state != "requested" and r.state not in ("declined", "cancelled",
+                                                                                "expired", "held", "no_show"):
+                raise ApiError(409, f"request {r.id!r} is {r.state}: it was accepted already",
+                               code="illegal_transition")
             if action == "unschedule" and r.state != "scheduled":
                 raise IllegalTransition(f"request {r.id!r} is {r.state}; only a scheduled meeting can be "
                                         "unscheduled")

@@ -266,10 +266,13 @@ class MeetingStore:
                                                requests.c.state == req.state).values(**values))
         if not res.rowcount:
             return False
-        if to not in SLOTTED or (slot is not None and slot != req.slot):
-            self.free(c, event_pk, req.id)
-        if to in SLOTTED and values["slot"] is not None and (req.state not in SLOTTED or slot != req.slot):
-            self.occupy(c, event_pk, req.id, (req.requester, req.recipient), values["slot"])
+        was = req.slot if req.state in SLOTTED else None
+        new = values["slot"] if to in SLOTTED else None
+        if was != new:
+            if was is not None:
+                self.free(c, event_pk, req.id)
+            if new is not None:
+                self.occupy(c, event_pk, req.id, (req.requester, req.recipient), new)
         self.record(c, event_pk, req.id, req.state, to, actor, detail)
         return True
 
