@@ -132,9 +132,11 @@ def figures(problem: MeetingProblem, slot_of: np.ndarray, seconds: float, ref: i
 @click.option("--per-person", default=8, show_default=True, help="Accepted requests per person.")
 @click.option("--time-limit", default=20.0, show_default=True, help="CP-SAT polish time inside our solver.")
 @click.option("--cpsat-factor", default=10.0, show_default=True, help="CP-SAT alone gets this many times our time.")
+@click.option("--cpsat-seconds", default=None, type=float, help="CP-SAT alone gets this many seconds instead.")
 @click.option("--workers", default=2, show_default=True, help="CP-SAT workers (both runs).")
 @click.option("--seed", default=0, show_default=True)
-def main(people, days, slots_per_day, tables, per_person, time_limit, cpsat_factor, workers, seed) -> None:
+def main(people, days, slots_per_day, tables, per_person, time_limit, cpsat_factor, cpsat_seconds, workers,
+         seed) -> None:
     t = time.perf_counter()
     pb = synthetic_problem(people, days, slots_per_day, tables, per_person, seed=seed)
     print(f"instance: {pb.n} people, {pb.n_days} days x {slots_per_day} slots, {len(pb.loc_ids)} tables, "
@@ -152,7 +154,7 @@ def main(people, days, slots_per_day, tables, per_person, time_limit, cpsat_fact
     rows["ours (heuristic only)"] = (heur.slot_of, time.perf_counter() - t)
     t = time.perf_counter()
     rows["first-come-first-served"] = (fcfs(pb), time.perf_counter() - t)
-    limit = max(ours_s * cpsat_factor, 1.0)
+    limit = cpsat_seconds if cpsat_seconds else max(ours_s * cpsat_factor, 1.0)
     t = time.perf_counter()
     cs, obj, bnd, opt, st = solve_cpsat(pb, time_limit=limit, seed=seed, workers=workers, deterministic=False)
     cs_s = time.perf_counter() - t
