@@ -62,14 +62,8 @@ MAX_RUN_SECONDS = 60.0
 
 @bp.record_once
 def _setup(state) -> None:
-    app = state.app
-    ms = MeetingStore(app.extensions["matchmaker"].store.engine)
-    app.extensions["meetings"] = ms
-    if app.config.get("CREATE_TABLES", True):
-        try:
-            ms.create_all()
-        except Exception:  # another worker created them at the same moment
-            pass
+    app = state.app  # the tables are part of service.db's schema: Store.create_all made them
+    app.extensions["meetings"] = MeetingStore(app.extensions["matchmaker"].store.engine)
 
 
 def mstore() -> MeetingStore:

@@ -1,5 +1,5 @@
 """Storage of the meetings resource: the setup, requests and their transitions, who is busy when, must-meet pairs
-and idempotency keys, in SQL tables beside the service's schema (SQLAlchemy Core, SQLite or PostgreSQL).
+and idempotency keys, in the ``mm_meeting_*`` tables of :mod:`service.db` (SQLAlchemy Core, SQLite or PostgreSQL).
 
 Every write that can book a slot first bumps the event's row in ``mm_meeting_setups`` (the event's meeting lock:
 a write lock under SQLite, a row lock under PostgreSQL), so bookings of one event are serialised; and
@@ -8,7 +8,7 @@ Rows carry the event's surrogate key ``event_pk``; :meth:`MeetingStore.delete_ev
 
 >>> from service.storage import Store
 >>> store = Store("sqlite://"); store.create_all()
->>> ms = MeetingStore(store.engine); ms.create_all()
+>>> ms = MeetingStore(store.engine)
 >>> ms.get_setup(1) is None
 True
 """
@@ -23,94 +23,30 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-    delete,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from models.meetings import MeetingRequest, MeetingRequests, MeetingSetup, MustMeet
-from service.db import metadata
-
-setups = Table(
-    "mm_meeting_setups", metadata,
-    Column("event_pk", Integer, primary_key=True),
-    Column("data", Text, nullable=True),  # the MeetingSetup as JSON; NULL: none yet (the row is still the lock)
-    Column("version", BigInteger, nullable=False, default=0),  # bumped by every meeting write of the event
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+from service.db import (
+    meeting_busy as busy,
+)
+from service.db import (
+    meeting_idempotency as idempotency,
+)
+from service.db import (
+    meeting_must_meet as must_meet,
+)
+from service.db import (
+    meeting_requests as requests,
+)
+from service.db import (
+    meeting_setups as setups,
+)
+from service.db import (
+    meeting_transitions as transitions,
 )
 
-requests = Table(
-    "mm_meeting_requests", metadata,
-    Column("event_pk", Integer, primary_key=True),
-    Column("id", String(64), primary_key=True),
-    Column("requester", String(200), nullable=False),
-    Column("recipient", String(200), nullable=False),
-    Column("kind", String(16), nullable=False, default="request"),  # request | must_meet | fill
-    Column("note", Text, nullable=False, default=""),
-    Column("state", String(16), nullable=False),
-    Column("slot", String(100), nullable=True),
-    Column("location", String(100), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=True),
-    Index("mm_meeting_requests_requester", "event_pk", "requester"),
-    Index("mm_meeting_requests_recipient", "event_pk", "recipient"),
-)
-
-busy = Table(
-    "mm_meeting_busy", metadata,
-    Column("event_pk", Integer, primary_key=True),
-    Column("attendee_id", String(200), primary_key=True),
-    Column("slot", String(100), primary_key=True),
-    Column("request_id", String(64), nullable=False),
-)
-
-transitions = Table(
-    "mm_meeting_transitions", metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("event_pk", Integer, nullable=False),
-    Column("request_id", String(64), nullable=False),
-    Column("from_state", String(16), nullable=True),
-    Column("to_state", String(16), nullable=False),
-    Column("actor", String(220), nullable=False),
-    Column("detail", Text, nullable=False, default=""),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Index("mm_meeting_transitions_request", "event_pk", "request_id"),
-)
-
-must_meet = Table(
-    "mm_meeting_must_meet", metadata,
-    Column("event_pk", Integer, primary_key=True),
-    Column("a", String(200), primary_key=True),
-    Column("b", String(200), primary_key=True),
-    Column("note", Text, nullable=False, default=""),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
-idempotency = Table(
-    "mm_idempotency_keys", metadata,
-    Column("tenant_id", Integer, primary_key=True),
-    Column("key", String(200), primary_key=True),
-    Column("fingerprint", String(64), nullable=False),
-    Column("status", Integer, nullable=True),  # NULL: the first request is still running
-    Column("body", Text, nullable=True),
-    Column("location", String(500), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
-TABLES = [setups, requests, busy, transitions, must_meet, idempotency]
 #: states whose meeting holds a slot
 SLOTTED = ("scheduled", "held", "no_show")
 
@@ -169,9 +105,6 @@ class MeetingStore:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-
-    def create_all(self) -> None:
-        metadata.create_all(self.engine, tables=TABLES)
 
     # ----------------------------------------------------------------------------------------- lock, setup
     def lock(self, c: Connection, event_pk: int) -> int:

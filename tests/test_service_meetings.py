@@ -268,3 +268,24 @@ def test_two_workers_accepting_the_same_request_give_one_meeting(db, api):
     assert [h["to"] for h in hist] == ["requested", "accepted", "scheduled"]
     ag = api.get("/v1/events/e1/attendees/ana/agenda").get_json()["meetings"]
     assert len(ag) == 1
+
+
+def test_erasing_an_attendee_or_the_event_erases_their_meetings(app, api):
+    r = ask(api, "ana", "cy")
+    act(api, r["id"], "accept", actor="cy")
+    ask(api, "ben", "cy")
+    assert api.post("/v1/events/e1/must-meet", json={"a": "ana", "b": "ben"}).status_code == 201
+    assert api.delete("/v1/events/e1/attendees/ana").status_code == 204
+    left = api.get("/v1/events/e1/meeting-requests").get_json()["requests"]
+    assert [(x["requester"], x["recipient"]) for x in left] == [("ben", "cy")]
+    assert api.get("/v1/events/e1/must-meet").get_json() == {"must_meet": []}
+    assert api.get(f"/v1/events/e1/meeting-requests/{r['id']}/transitions").status_code == 404
+    assert api.get("/v1/events/e1/attendees/cy/agenda").get_json()["meetings"] == []
+    assert api.delete("/v1/events/e1").status_code == 204
+    from sqlalchemy import func, select
+
+    from service import db as t
+
+    with app.extensions["matchmaker"].store.engine.connect() as c:
+        for table in t.MEETING_TABLES:
+            assert c.execute(select(func.count()).select_from(table)).scalar_one() == 0, table.name
