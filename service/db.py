@@ -201,3 +201,34 @@ def erase_meetings_of(c, event_pk: int, attendee_id: str) -> None:
     c.execute(delete(meeting_requests).where(r.event_pk == event_pk, mine))
     m = meeting_must_meet.c
     c.execute(delete(meeting_must_meet).where(m.event_pk == event_pk, or_(m.a == attendee_id, m.b == attendee_id)))
+
+
+webhook_endpoints = Table(
+    "mm_webhook_endpoints", metadata,
+    Column("event_pk", Integer, primary_key=True),
+    Column("id", String(40), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("secret", String(100), nullable=False),  # whsec_<base64>: the platform verifies signatures with it
+    Column("types", Text, nullable=False, default="*"),  # comma-separated event types, or *
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+webhook_deliveries = Table(
+    "mm_webhook_deliveries", metadata,
+    Column("id", String(40), primary_key=True),  # the webhook-id header (the same on every retry and replay)
+    Column("event_pk", Integer, nullable=False),
+    Column("endpoint_id", String(40), nullable=False),
+    Column("type", String(60), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Index("mm_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("mm_webhook_deliveries_event", "event_pk", "created_at"),
+)
+
+MEETING_TABLES = (*MEETING_TABLES, webhook_endpoints, webhook_deliveries)

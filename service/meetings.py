@@ -39,6 +39,7 @@ from models.meetings import (
     MeetingSetup,
     check_transition,
 )
+from service import webhooks
 from service.errors import ApiError, error_response, input_error
 from service.http import (
     api_blueprint,
@@ -63,7 +64,17 @@ MAX_RUN_SECONDS = 60.0
 @bp.record_once
 def _setup(state) -> None:
     app = state.app  # the tables are part of service.db's schema: Store.create_all made them
-    app.extensions["meetings"] = MeetingStore(app.extensions["matchmaker"].store.engine)
+    engine = app.extensions["matchmaker"].store.engine
+    app.extensions["meetings"] = MeetingStore(engine)
+    app.extensions["webhook_sender"] = webhooks.Sender(engine)
+
+
+@bp.after_request
+def _send_webhooks(resp: Response) -> Response:
+    """Writes may have queued webhooks: make sure this process's sender runs."""
+    if g.get("webhooks_queued") and current_app.config.get("WEBHOOK_SENDER", True):
+        current_app.extensions["webhook_sender"].kick()
+    return resp
 
 
 def mstore() -> MeetingStore:
@@ -709,6 +720,64 @@ def declined_pairs(event_id: str):
     return jsonify({"pairs": [list(p) for p in mstore().declined_pairs(row.pk)]})
 
 
+# ------------------------------------------------------------------------------------------------ webhooks
+class WebhookIn(BaseModel):
+    """A webhook endpoint: where to POST, and which event types (default: all)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: StrictStr = Field(min_length=8, max_length=2000, pattern=r"^https?://")
+    types: list[StrictStr] = Field(default_factory=lambda: ["*"])
+
+
+@bp.post("/events/<event_id>/webhooks")
+@idempotent
+def add_webhook(event_id: str):
+    row = event_or_404(event_id)
+    body = validate(WebhookIn, read_object())
+    bad = [x for x in body.types if x != "*" and x not in webhooks.TYPES]
+    if bad:
+        raise ApiError(400, f"invalid input: types: unknown type {bad[0]!r}; types are {', '.join(webhooks.TYPES)}",
+                       code="validation_error", details=[{"field": "types", "message": f"unknown type {bad[0]!r}"}])
+    with mstore().engine.begin() as c:
+        out = webhooks.add_endpoint(c, row.pk, body.url, body.types)
+    return created(out, f"/v1/events/{event_id}/webhooks/{out['id']}")
+
+
+@bp.get("/events/<event_id>/webhooks")
+def list_webhooks(event_id: str):
+    row = event_or_404(event_id)
+    return {"webhooks": webhooks.list_endpoints(mstore().engine, row.pk)}
+
+
+@bp.delete("/events/<event_id>/webhooks/<webhook_id>")
+def delete_webhook(event_id: str, webhook_id: str):
+    row = event_or_404(event_id)
+    with mstore().engine.begin() as c:
+        if not webhooks.delete_endpoint(c, row.pk, webhook_id):
+            raise ApiError(404, f"unknown webhook {webhook_id!r} in event {event_id!r}")
+    return Response(status=204)
+
+
+@bp.get("/events/<event_id>/webhook-deliveries")
+def list_deliveries(event_id: str):
+    row = event_or_404(event_id)
+    status = request.args.get("status") or None
+    if status not in (None, "pending", "delivered", "failed"):
+        raise ApiError(400, f"query parameter status: unknown status {status!r}", code="validation_error")
+    return {"deliveries": webhooks.list_deliveries(mstore().engine, row.pk, status)}
+
+
+@bp.post("/events/<event_id>/webhook-deliveries/<delivery_id>/replay")
+@idempotent
+def replay_delivery(event_id: str, delivery_id: str):
+    row = event_or_404(event_id)
+    with mstore().engine.begin() as c:
+        if not webhooks.replay(c, row.pk, delivery_id):
+            raise ApiError(404, f"unknown webhook delivery {delivery_id!r} in event {event_id!r}")
+    return {"replayed": delivery_id}
+
+
 #: (method, path, summary, body, answers) for the OpenAPI document
 OPENAPI = [
     ("get", "/v1/events/{event}/meeting-setup", "The meeting setup: time zone, slots, breaks, locations, "
@@ -736,4 +805,11 @@ OPENAPI = [
     ("get", "/v1/events/{event}/attendees/{attendee}/agenda.ics", "An attendee's meetings as iCalendar", None, {}),
     ("get", "/v1/events/{event}/meeting-stats", "Requests, meetings, people without a meeting", None, {}),
     ("get", "/v1/events/{event}/declined-pairs", "Pairs one of whom declined the other", None, {}),
+    ("post", "/v1/events/{event}/webhooks", "Register a webhook endpoint (returns its signing secret once)",
+     WebhookIn, {}),
+    ("get", "/v1/events/{event}/webhooks", "The event's webhook endpoints", None, {}),
+    ("delete", "/v1/events/{event}/webhooks/{webhook}", "Remove a webhook endpoint", None, {204: None}),
+    ("get", "/v1/events/{event}/webhook-deliveries", "Recorded deliveries (query: status)", None, {}),
+    ("post", "/v1/events/{event}/webhook-deliveries/{delivery}/replay", "Send a recorded delivery again",
+     None, {}),
 ]

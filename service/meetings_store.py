@@ -28,6 +28,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from models.meetings import MeetingRequest, MeetingRequests, MeetingSetup, MustMeet
+from service import webhooks
+from service.db import events
 from service.db import (
     meeting_busy as busy,
 )
@@ -211,8 +213,21 @@ class MeetingStore:
 
     def record(self, c: Connection, event_pk: int, request_id: str, from_state: str | None, to_state: str,
                actor: str, detail: str = "") -> None:
+        """Record a transition and queue its webhooks (same transaction)."""
         c.execute(insert(transitions).values(event_pk=event_pk, request_id=request_id, from_state=from_state,
                                              to_state=to_state, actor=actor, detail=detail, at=now()))
+        if not c.execute(select(webhooks.endpoints.c.id).where(webhooks.endpoints.c.event_pk == event_pk)
+                         .limit(1)).first():
+            return
+        event_id = c.execute(select(events.c.event_id).where(events.c.pk == event_pk)).scalar() or ""
+        req = self.get_request(event_pk, request_id, c)
+        data = {"request": req.to_json() if req else {"id": request_id}, "from": from_state, "to": to_state,
+                "actor": actor, "detail": detail}
+        webhooks.enqueue(c, event_pk, event_id, f"meeting.{to_state}", data)
+        if to_state == "declined" and req is not None:
+            for who, other in ((req.requester, req.recipient), (req.recipient, req.requester)):
+                webhooks.enqueue(c, event_pk, event_id, "attendee.list_changed",
+                                 {"attendee": who, "why": f"declined pair with {other} leaves the list"})
 
     def history(self, event_pk: int, request_id: str) -> list[dict[str, Any]]:
         tc = transitions.c
