@@ -635,10 +635,12 @@ def schedule_run(event_id: str):
                 kind = "must_meet" if m.kind == "must_meet" else "fill"
                 note = next((x.note for x in docs.must_meet if {x.a, x.b} == {m.a, m.b}), "") \
                     if kind == "must_meet" else ""
-                ms.insert_request(c, row.pk, requester=m.a, recipient=m.b, kind=kind, note=note, state="scheduled",
-                                  slot=m.slot, location=m.location, actor="organizer" if kind == "must_meet"
-                                  else "system", detail="must-meet pair scheduled" if kind == "must_meet"
-                                  else "filled in: a best mutual match with free time")
+                new = ms.insert_request(c, row.pk, requester=m.a, recipient=m.b, kind=kind, note=note,
+                                        state="scheduled", slot=m.slot, location=m.location,
+                                        actor="organizer" if kind == "must_meet" else "system",
+                                        detail="must-meet pair scheduled" if kind == "must_meet"
+                                        else "filled in: a best mutual match with free time")
+                m.request = new.id
                 applied["created"] += 1
             elif r.state == "accepted":
                 ms.set_state(c, row.pk, r, "scheduled", "system", "placed by the schedule run", slot=m.slot,
@@ -688,8 +690,26 @@ def _agenda(event_id: str, attendee_id: str):
                 people[p] = {"name": (a.name or p) if a else p,
                              "title": ", ".join(x for x in (a.title, a.company) if x) if a else ""}
     docs = mstore().documents(row.pk)
-    items = agendas(meetings, setup, people=people, requests=docs, everyone=[attendee_id]).get(attendee_id, [])
+    items = agendas(meetings, setup, people=people, requests=docs, everyone=[attendee_id],
+                    reasons=_engine_reasons(row, attendee_id, {p for p in people if p != attendee_id})
+                    ).get(attendee_id, [])
     return row, setup, items, people
+
+
+def _engine_reasons(row, attendee_id: str, partners: set[str]) -> dict[tuple[str, str], str]:
+    """The engine's one-line reason (written to the attendee) for each partner found in the attendee's list;
+    the others fall back on the request's note."""
+    if not partners:
+        return {}
+    out: dict[tuple[str, str], str] = {}
+    entry = services().registry.use(row)
+    with entry.lock:
+        m = entry.matcher
+        k = min(max(len(m.ids()) - 1, 1), 200)
+        for match in m.recommend(attendee_id, k=k):
+            if match.id in partners and match.reasons.summary:
+                out[attendee_id, match.id] = match.reasons.summary
+    return out
 
 
 @bp.get("/events/<event_id>/attendees/<attendee_id>/agenda")

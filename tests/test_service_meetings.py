@@ -192,6 +192,7 @@ def test_schedule_run_agendas_ics_and_stats(api):
     body = run.get_json()
     assert body["report"]["violations"] == [] and body["report"]["scheduled_must_meet"] == 1
     assert body["applied"]["created"] == 1  # the must-meet pair became a meeting
+    assert all(m["request"] for m in body["meetings"])  # every meeting points at its stored request
     pairs = {frozenset((m["a"], m["b"])) for m in body["meetings"]}
     assert pairs == {frozenset(("ana", "cy")), frozenset(("ana", "ben")), frozenset(("cy", "ed"))}
     # a second run keeps everything where it is

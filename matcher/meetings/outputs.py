@@ -31,7 +31,7 @@ from typing import Any
 
 from models.meetings import Meeting, MeetingRequests, MeetingSetup, Schedule
 
-#: ``reason(a, b) -> str``: the one-line reason the engine gives for the pair (empty: none known)
+#: ``reason(a, b) -> str``: the one-line reason the engine gives ``a`` for meeting ``b`` (empty: none known)
 ReasonSource = Callable[[str, str], str] | Mapping[tuple[str, str], str]
 
 _AGENDA_FIELDS = ["attendee", "attendee_name", "slot", "start", "end", "location", "location_label", "with",
@@ -60,7 +60,7 @@ def _reason_fn(reasons: ReasonSource | None, requests: MeetingRequests | None) -
         if callable(reasons):
             text = reasons(a, b) or ""
         elif reasons is not None:
-            text = reasons.get((a, b)) or reasons.get((b, a)) or ""
+            text = reasons.get((a, b)) or ""  # written to a ("you look for ..."): never shown to b
         return text or notes.get(frozenset((a, b)), "")
 
     return get
