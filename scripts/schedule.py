@@ -13,13 +13,12 @@ free slots, the engine's pair scores choose who else meets, and its one-line rea
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from models import InvalidInput, load_meeting_requests, load_meeting_setup
-from scripts.common import build_matcher, existing_file, fail_invalid, read_event_or_fail
+from scripts.common import build_matcher, existing_file, fail_invalid, progress_bar, read_event_or_fail
 
 
 def _read(loader, path: str, what: str):
@@ -123,7 +122,7 @@ def schedule(event_path, slots_path, requests_path, out, method, time_limit, see
                                       blocked_reason=why, scores=scores, keep=not reschedule, method=method,
                                       time_limit=time_limit, seed=seed)
         else:
-            with click.progressbar(length=100, label="Scheduling", file=sys.stderr) as bar:
+            with progress_bar(100, "Scheduling") as bar:
                 def progress(stage: str, done: int, total: int) -> None:
                     target = (60 * done // max(total, 1)) if stage == "greedy" else (60 + 40 * done // max(total, 1))
                     if target > bar.pos:
