@@ -292,7 +292,7 @@ class Store:
         with self.engine.begin() as c:
             hashes = [r[0] for r in c.execute(select(t.text_refs.c.text_hash).distinct()
                                              .where(t.text_refs.c.event_pk == event_pk))]
-            for table in (t.attendees, t.feedback, t.text_refs, t.changes):
+            for table in (t.attendees, t.feedback, t.text_refs, t.changes, *t.MEETING_TABLES):
                 c.execute(delete(table).where(table.c.event_pk == event_pk))
             c.execute(delete(t.events).where(t.events.c.pk == event_pk))
             self._collect(c, hashes)
@@ -407,6 +407,7 @@ class Store:
             hashes = [r[0] for r in c.execute(select(t.text_refs.c.text_hash).where(
                 t.text_refs.c.event_pk == event_pk, t.text_refs.c.id_hash == h))]
             c.execute(delete(t.text_refs).where(t.text_refs.c.event_pk == event_pk, t.text_refs.c.id_hash == h))
+            t.erase_meetings_of(c, event_pk, attendee_id)
             c.execute(insert(t.changes).values(event_pk=event_pk, seq=seq, id_hash=h))
             self._collect(c, hashes)
             self._prune(c, event_pk, seq)
