@@ -453,12 +453,16 @@ class Store:
     def exclusions(self, event_pk: int, attendee_id: str, *, allow_repeat: bool) -> set[str]:
         """Ids to leave out of ``attendee_id``'s list because of feedback.
 
-        Their own declined, hidden and blocked (and met, unless repeats are allowed); anyone who blocked them.
+        Their own declined, hidden and blocked (and met, unless repeats are allowed); anyone who blocked or
+        declined them, or met them (a "no thanks" is a no for both, as in the commercial tools; a meeting happened
+        for both). Hiding is personal: it works one way.
         """
-        kinds = ["declined", "hidden", "blocked"] + ([] if allow_repeat else ["met"])
+        met = [] if allow_repeat else ["met"]
+        kinds = ["declined", "hidden", "blocked", *met]
         f = t.feedback.c
         q1 = select(f.to_id).where(f.event_pk == event_pk, f.from_id == attendee_id, f.kind.in_(kinds))
-        q2 = select(f.from_id).where(f.event_pk == event_pk, f.to_id == attendee_id, f.kind == "blocked")
+        q2 = select(f.from_id).where(f.event_pk == event_pk, f.to_id == attendee_id,
+                                     f.kind.in_(["blocked", "declined", *met]))
         with self.engine.connect() as c:
             return {r[0] for r in c.execute(q1.union(q2))}
 
