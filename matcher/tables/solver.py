@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from matcher.tables.checks import check_rules, count_repeats, find_violations
+from matcher.tables.checks import check_rules, count_repeats, find_violations, repeats_lower_bound
 from matcher.tables.designs import design, max_design_rounds, meetings
 from matcher.tables.golfers import conflict_search, relabel
 from matcher.tables.problem import (
@@ -33,8 +33,8 @@ GLOBAL_TABU_MAX = 300
 #: (:mod:`matcher.tables.golfers`), started from a repeat-free design (:mod:`matcher.tables.designs`) where one fits.
 GOLFER_MAX = 300
 #: Steps of the golfer search at effort 1 (fewer for large rooms: one step costs about seats x rounds x table size).
-GOLFER_STEPS = 2_000_000
-GOLFER_WORK = 4_000_000_000
+GOLFER_STEPS = 1_000_000
+GOLFER_WORK = 8_000_000_000
 
 
 def _table_sums(X: np.ndarray, tab: np.ndarray, T: int) -> np.ndarray:
@@ -739,7 +739,7 @@ class _Solver:
         forced = any(int(rd.caps.max()) - 1 > 0 for rd in self.rounds) and (
             sum(int(rd.caps.max()) - 1 for rd in self.rounds) > self.p.n - 1)
         out, _cost, used = conflict_search(**arrays, seed=int(self.rng.integers(1 << 31)), max_steps=steps,
-                                           patience=max(20_000, steps // 8) if forced else steps)
+                                           patience=max(20_000, steps // 8) if forced else steps // 2)
         self.moves += used
         self.M[:] = 0
         for rd in self.rounds:
@@ -874,7 +874,11 @@ def solve_seating(prob: SeatingProblem, seed: int = 0, effort: float = 1.0, prog
             break
     assert best is not None and best_solver is not None
     seats = max([rd.m for rd in best_solver.rounds] + [0])
-    if (best_key[0] or best_key[1]) and prob.rounds > 1 and seats <= GOLFER_MAX:
+    # no search where the plan already has as few repeats as any plan can (forced repeats of teams and shared fixed
+    # seats aside, which the bound does not separate)
+    plain = bool(prob.present.all()) and not prob.teams and not (prob.pinned >= 0).any()
+    floor = repeats_lower_bound(best.capacities) if plain else 0
+    if (best_key[0] or best_key[1] > floor) and prob.rounds > 1 and seats <= GOLFER_MAX:
         # repeats or broken rules left: a repeat-free design where one fits, else the social-golfer search
         best = Seating(best.table.copy(), best.capacities, best.moves)
         sub_seed = int(np.random.SeedSequence([seed, restarts]).generate_state(1)[0])
@@ -885,7 +889,7 @@ def solve_seating(prob: SeatingProblem, seed: int = 0, effort: float = 1.0, prog
             key = key_of(s)
             if key < best_key:
                 best, best_key = s, key
-        if best_key[0] or best_key[1]:
+        if best_key[0] or best_key[1] > floor:
             s = best_solver.golfer(effort, from_design=False)
             key = key_of(s)
             if key < best_key:
