@@ -96,9 +96,18 @@ class Encoder:
 
     @property
     def model_id(self) -> str:
-        """Cache key of the model: its name and the precision actually used."""
-        self._load()
-        return f"{self.model_name}@{self.precision_}"
+        """Cache key of the model: its name and precision, known without loading it (so a run whose texts are
+        all cached never loads torch). Before loading, ``"auto"`` is the precision it will pick on this CPU;
+        in the rare case calibration then keeps fp32 on a bfloat16 CPU, the key changes on load (a
+        :class:`CachedEncoder` looks up again under the new key)."""
+        return f"{self.model_name}@{self.precision_ or self.expected_precision()}"
+
+    def expected_precision(self) -> str:
+        """The precision loading will use: the forced one, or for ``"auto"`` bf16 where the CPU runs it natively
+        (subject to calibration), else fp32."""
+        if self.precision == "auto":
+            return "bf16" if cpu_has_bf16() else "fp32"
+        return self.precision
 
     @property
     def dim(self) -> int:
@@ -124,6 +133,10 @@ class Encoder:
                 return
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            # a library prints nothing: no "Loading weights" bar, no advisory warnings on stderr
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+            os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
             from sentence_transformers import SentenceTransformer
 
             path = self._resolve_path()
@@ -289,7 +302,39 @@ class CachedEncoder:
         missing = [t for t in unique if t not in found]
         if missing:
             vecs = self.encoder.encode(missing)
+            if self.model_id != model_id:  # the model settled its precision on load: the key changed
+                return self.encode(texts)
             self.encoded_ += len(missing)
             self.cache.put_many(model_id, missing, vecs)
             found.update(zip(missing, vecs, strict=True))
         return np.stack([found[t] for t in texts]).astype(np.float32, copy=False)
+
+
+#: What :func:`make_encoder` can build.
+ENCODER_KINDS = ("model", "hashing")
+
+
+def make_encoder(kind: str = "model", *, model: str | None = None, precision: str = "auto", dim: int = 384,
+                 cache: EmbeddingCache | None = None) -> TextEncoder:
+    """The one place an encoder is chosen: ``"model"`` (:class:`Encoder` over ``model``, ``None`` for the bundled
+    MiniLM, at ``precision``) or ``"hashing"`` (:class:`HashingEncoder` of ``dim`` dimensions). With ``cache``,
+    the encoder is wrapped in a :class:`CachedEncoder` over it. Nothing is loaded here (the model loads on first
+    use). Raises :class:`EncoderError` for an unknown kind or precision.
+
+    >>> make_encoder("hashing", dim=16).model_id
+    'hashing-16'
+    >>> enc = make_encoder("hashing", dim=8, cache=EmbeddingCache())
+    >>> type(enc).__name__, enc.model_id
+    ('CachedEncoder', 'hashing-8')
+    >>> make_encoder("tfidf")
+    Traceback (most recent call last):
+    ...
+    matcher.encoder.EncoderError: encoder kind must be one of model, hashing; got 'tfidf'
+    """
+    if kind == "model":
+        enc: TextEncoder = Encoder(model, precision=precision)
+    elif kind == "hashing":
+        enc = HashingEncoder(dim=dim)
+    else:
+        raise EncoderError(f"encoder kind must be one of {', '.join(ENCODER_KINDS)}; got {kind!r}")
+    return enc if cache is None else CachedEncoder(enc, cache)

@@ -1,4 +1,4 @@
-"""The JSON API under ``/v1``: events, attendees, matches, feedback (and table plans when the planner exists).
+"""The JSON API under ``/v1``: events, attendees, matches, feedback (table plans: :mod:`service.tableplans`).
 
 Every route needs an API key (:mod:`service.auth`); a tenant sees only its own events, and another tenant's
 event answers 404 exactly like a missing one.
@@ -6,140 +6,42 @@ event answers 404 exactly like a missing one.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
-from pydantic import ValidationError
+from flask import Response, current_app, g
 
-from models import Attendee, Event, Feedback, from_pydantic
-from service.auth import require_key
-from service.errors import ApiError, validation_error
+from models import Attendee, Event, Feedback
+from service.errors import ApiError
+from service.http import (
+    api_blueprint,
+    attendee_404,
+    check_ids,
+    created,
+    event_or_404,
+    iso,
+    json_type,
+    query_int,
+    read_json,
+    read_object,
+    services,
+    validate,
+)
 from service.ingest import ingest as store_ingest
 from service.schemas import AttendeeBatch, EventUpdate
 from service.storage import Conflict, EventRow
 
-bp = Blueprint("v1", __name__, url_prefix="/v1")
-bp.before_request(require_key)
+bp = api_blueprint("v1", __name__)
 
 #: The most matches one page may reach (offset + limit).
 MAX_RANK = 500
 MAX_PAGE = 100
 
 
-def services():
-    return current_app.extensions["matchmaker"]
-
-
-# -------------------------------------------------------------------------------------------------- helpers
-def read_json() -> Any:
-    """The decoded request body; 400 naming the problem when it is not JSON."""
-    raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
-    if not raw.strip():
-        raise ApiError(400, "request body is empty; send a JSON object", code="invalid_json")
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ApiError(400, "request body is not UTF-8 text", code="invalid_json") from None
-    except RecursionError:
-        raise ApiError(400, "request body is nested too deeply", code="invalid_json") from None
-    except json.JSONDecodeError as exc:
-        raise ApiError(400, f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                       code="invalid_json") from None
-
-
-def read_object() -> dict[str, Any]:
-    data = read_json()
-    if not isinstance(data, dict):
-        raise ApiError(400, f"request body must be a JSON object, got {_json_type(data)}", code="validation_error",
-                       details=[{"field": "", "message": f"expected an object, got {_json_type(data)}"}])
-    return data
-
-
-def _json_type(v: Any) -> str:
-    return {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number",
-            type(None): "null"}.get(type(v), type(v).__name__)
-
-
-def validate(model, data: Any, prefix: str = ""):
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(from_pydantic(exc, prefix)) from None
-
-
-def query_int(name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not lo <= value <= hi:
-        msg = f"must be an integer from {lo} to {hi}; got {raw!r}"
-        raise ApiError(400, f"query parameter {name} {msg}", code="validation_error",
-                       details=[{"field": name, "message": msg}])
-    return value
-
-
-def _has_control(value: str) -> bool:
-    return any(ord(ch) < 32 for ch in value)
-
-
-def check_ids(pairs) -> None:
-    """400 naming each id that holds a control character (PostgreSQL cannot store NUL; none is sensible)."""
-    bad = [{"field": field, "message": f"id {value!r} must not contain control characters"}
-           for field, value in pairs if _has_control(value)]
-    if bad:
-        raise ApiError(400, f"invalid input: {bad[0]['field']}: {bad[0]['message']}", code="validation_error",
-                       details=bad)
-
-
-@bp.before_request
-def _path_ids() -> None:
-    """Ids in the path with control characters name nothing stored: 404 before any query."""
-    args = request.view_args or {}
-    if _has_control(args.get("event_id", "")):
-        raise ApiError(404, f"unknown event {args['event_id']!r}")
-    if _has_control(args.get("attendee_id", "")):
-        raise ApiError(404, f"unknown attendee {args['attendee_id']!r} in event {args.get('event_id')!r}")
-
-
-def event_or_404(event_id: str) -> EventRow:
-    if _has_control(event_id):
-        raise ApiError(404, f"unknown event {event_id!r}")
-    row = services().store.get_event(g.tenant_id, event_id)
-    if row is None:
-        raise ApiError(404, f"unknown event {event_id!r}")
-    return row
-
-
-def attendee_404(event_id: str, attendee_id: str) -> ApiError:
-    return ApiError(404, f"unknown attendee {attendee_id!r} in event {event_id!r}")
-
-
 def event_json(row: EventRow, count: int | None = None) -> dict[str, Any]:
     store = services().store
     return {"id": row.event.id, "name": row.event.name, "policy": row.event.policy.model_dump(mode="json"),
             "attendee_count": store.count_attendees(row.pk) if count is None else count,
-            "version": row.seq, "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at)}
-
-
-def _iso(ts) -> str:
-    """ISO 8601 in UTC (SQLite hands datetimes back without their zone)."""
-    from datetime import UTC
-
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    return ts.astimezone(UTC).isoformat()
-
-
-def created(body: Any, location: str) -> Response:
-    resp = jsonify(body)
-    resp.status_code = 201
-    resp.headers["Location"] = location
-    return resp
+            "version": row.seq, "created_at": iso(row.created_at), "updated_at": iso(row.updated_at)}
 
 
 def ingest(row: EventRow, batch: list[Attendee]) -> tuple[int, int]:
@@ -197,7 +99,7 @@ def upsert_attendees(event_id: str):
     if isinstance(data, list):
         data = {"attendees": data}
     if not isinstance(data, dict):
-        raise ApiError(400, f"request body must be {{\"attendees\": [...]}} or an array, got {_json_type(data)}",
+        raise ApiError(400, f"request body must be {{\"attendees\": [...]}} or an array, got {json_type(data)}",
                        code="validation_error")
     limit = current_app.config["MAX_BATCH"]
     items = data.get("attendees")
@@ -311,12 +213,3 @@ def list_feedback(event_id: str, attendee_id: str):
     if store.get_attendee(row.pk, attendee_id) is None:
         raise attendee_404(event_id, attendee_id)
     return {"feedback": [f.model_dump() for f in store.feedback_of(row.pk, attendee_id)]}
-
-
-def _register_optional() -> None:
-    from service import tableplans
-
-    tableplans.register(bp)
-
-
-_register_optional()

@@ -1,4 +1,6 @@
-"""The app factory: ``create_app(config=None)`` wires storage, auth, the API, errors, OpenAPI and metrics.
+"""The app factory: ``create_app(config=None)`` wires storage, errors, metrics, every resource's blueprint
+(events, attendees, matches and feedback in :mod:`service.api`; table plans in :mod:`service.tableplans`),
+OpenAPI and the docs page.
 
 Nothing heavy happens here: the encoder and the per-event matchers load lazily, once per process.
 
@@ -98,9 +100,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             resp.headers["X-Matchmaker-Worker"] = pid
             return resp
 
-    from service import api
+    from service import api, tableplans
 
-    app.register_blueprint(api.bp)
+    for blueprint in (api.bp, tableplans.bp):
+        app.register_blueprint(blueprint)
 
     @app.get("/healthz")
     def healthz():

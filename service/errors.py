@@ -55,15 +55,19 @@ def error_response(status: int, code: str, message: str, details: list[dict[str,
     return resp
 
 
-def validation_error(exc: InvalidInput) -> ApiError:
-    """A 400 naming each bad field."""
+def input_error(exc: InvalidInput, status: int, code: str, lead: str) -> ApiError:
+    """An answer naming each of ``exc``'s problems: ``"{lead}: {field}: {message} (and N more problems)"``."""
     details = [{"field": e["field"], "message": e["message"]} for e in exc.errors]
     n = len(details)
     first = details[0]
     where = f"{first['field']}: " if first["field"] else ""
     more = f" (and {n - 1} more problem{'s' if n > 2 else ''})" if n > 1 else ""
-    return ApiError(400, f"invalid input: {where}{first['message']}{more}", code="validation_error",
-                    details=details[:1000])
+    return ApiError(status, f"{lead}: {where}{first['message']}{more}", code=code, details=details[:1000])
+
+
+def validation_error(exc: InvalidInput) -> ApiError:
+    """A 400 naming each bad field."""
+    return input_error(exc, 400, "validation_error", "invalid input")
 
 
 _MESSAGES = {

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from models import Attendee, Event, Feedback, Match
+from models.tables import TablePlan, TablePlanRequest
 from service import schemas as s
 
 #: (method, path, summary, request body schema, {status: answer schema}, query parameters)
@@ -43,6 +44,8 @@ ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[str, str]]]] =
      {201: s.FeedbackResult, 200: s.FeedbackResult}, []),
     ("get", "/v1/events/{event}/attendees/{attendee}/feedback", "Feedback given by an attendee", None,
      {200: s.FeedbackList}, []),
+    ("post", "/v1/events/{event}/table-plans", "Plan seating: tables over rounds for the event", TablePlanRequest,
+     {200: TablePlan}, []),
 ]
 
 PUBLIC = [
@@ -51,26 +54,13 @@ PUBLIC = [
 ]
 
 
-def _table_plan_routes() -> list:
-    try:
-        from models.tables import TablePlan, TablePlanRequest
-    except ImportError:  # pragma: no cover - the planner's models ship with the project
-        return []
-    from service.tableplans import planner_available
-
-    if not planner_available():
-        return []
-    return [("post", "/v1/events/{event}/table-plans", "Plan seating: tables over rounds for the event",
-             TablePlanRequest, {200: TablePlan}, [])]
-
-
 def _name(model: Any) -> str:
     return getattr(model, "__name__", str(model))
 
 
 def build_spec(version: str = "0.1.0") -> dict[str, Any]:
     """The OpenAPI document of the service."""
-    routes = ROUTES + _table_plan_routes()
+    routes = ROUTES
     inputs: list[tuple[Any, str, TypeAdapter]] = []
     seen: set[tuple[str, str]] = set()
 

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from matcher.encoder import EmbeddingCache
 from matcher.profile import FACETS, facet_items
 from models import Attendee, Event, Feedback, MatchmakerError
-from service import tables as t
+from service import db as t
 
 #: Change-log sequences kept per event; a worker further behind reloads the event from scratch.
 KEEP_CHANGES = 512

@@ -31,7 +31,7 @@ def test_keys_create_list_revoke(db_url):
     # only the hash is stored
     from sqlalchemy import select
 
-    from service import tables as t
+    from service import db as t
 
     with store.engine.connect() as c:
         stored = [tuple(row) for row in c.execute(select(t.api_keys))]

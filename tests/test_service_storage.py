@@ -26,11 +26,8 @@ def test_tenant_isolation_on_every_endpoint(db):
         ("delete", f"{E}/attendees/founder", None), ("get", f"{E}/attendees/founder/matches", None),
         ("get", f"{E}/attendees/founder/feedback", None),
         ("post", f"{E}/feedback", {"from_id": "founder", "to_id": "investor", "kind": "blocked"}),
+        ("post", f"{E}/table-plans", {"rounds": 1, "table_size": 2}),
     ]
-    from service.tableplans import planner_available
-
-    if planner_available():
-        calls.append(("post", f"{E}/table-plans", {"rounds": 1, "table_size": 2}))
     for method, path, body in calls:
         kwargs = {"json": body} if body is not None else {}
         err = assert_error(getattr(other, method)(path, **kwargs), 404, "not_found")
@@ -134,7 +131,7 @@ def test_a_failing_batch_writes_nothing(db, monkeypatch):
     api = api_for(app, "acme")
     seed(api)
     store = app.extensions["matchmaker"].store
-    import service.tables as t
+    import service.db as t
 
     # break the last statement of the transaction: the rows written before it must roll back
     real = store._collect

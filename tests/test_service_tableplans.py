@@ -6,10 +6,6 @@ from __future__ import annotations
 import pytest
 from service_support import TOY, api_for, assert_error, make_app, make_db, seed
 
-from service.tableplans import planner_available
-
-pytestmark = pytest.mark.skipif(not planner_available(), reason="matcher.tables.plan_event is not installed")
-
 
 @pytest.fixture
 def api(tmp_path):
