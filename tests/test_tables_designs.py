@@ -57,7 +57,7 @@ def test_no_field_of_order_six():
 # ------------------------------------------------------------------------------------------ constructions
 @pytest.mark.parametrize("g,s,w", [(3, 3, 4), (4, 4, 5), (5, 5, 6), (7, 7, 8), (8, 8, 9), (9, 9, 10), (8, 4, 9),
                                    (8, 4, 8), (9, 3, 13), (16, 4, 21), (4, 2, 7), (16, 2, 31), (5, 3, 7),
-                                   (4, 3, 4), (11, 5, 11), (7, 7, 7)])
+                                   (4, 3, 4), (11, 5, 11), (7, 7, 7), (7, 3, 10)])
 def test_designs_are_repeat_free(g, s, w):
     t = design(g, s, w)
     assert t is not None and t.shape == (w, g * s)
@@ -86,6 +86,13 @@ def test_kirkmans_schoolgirls():
     assert len(triples) == 35 and all(len(x) == 3 for x in triples)
     pairs = [p for x in triples for p in itertools.combinations(x, 2)]
     assert len(pairs) == len(set(pairs)) == 105
+
+
+def test_kirkman_triple_system_of_21():
+    """21 people in threes over 10 rounds: all 210 pairs exactly once (a complete resolvable design)."""
+    t = design(7, 3, 10)
+    assert t is not None and is_schedule(t, 7, 3)
+    assert (meetings(t) + np.eye(21, dtype=int)).min() == 1 and meetings(t).sum() == 2 * 210
 
 
 def test_round_robin_every_pair_once():
@@ -184,7 +191,7 @@ def test_search_keeps_locked_people_roles_and_forbidden_pairs():
 
 
 # ------------------------------------------------------------------------------------------- the planner
-@pytest.mark.parametrize("g,s,w", [(8, 4, 9), (7, 7, 7), (5, 3, 7), (4, 4, 5)])
+@pytest.mark.parametrize("g,s,w", [(8, 4, 9), (7, 7, 7), (5, 3, 7), (4, 4, 5), (7, 3, 10)])
 def test_planner_finds_published_designs(g, s, w):
     n = g * s
     prob = SeatingProblem(np.zeros((n, n), np.float32), rounds=w, table_size=s)

@@ -9,7 +9,8 @@ anyone twice, for the shapes where design theory gives one directly.
   rounds: ``q x q x (q + 1)`` is the whole affine plane (3x3x4, 4x4x5, 5x5x6, 7x7x8), 8x4x9 comes from GF(8)
   and 9x3x13 from GF(9).
 - **Kirkman's schoolgirls** (5x3x7): a resolution of the projective space PG(3, 2)'s lines into 7 parallel
-  classes, found by exact-cover search.
+  classes, found by exact-cover search; and a **Kirkman triple system of 21** (7x3x10) on Z7 x {0, 1, 2}, invariant
+  under translation.
 
 :func:`design` returns ``table[r, p]`` (person ``p``'s group in round ``r``) or None; :func:`max_design_rounds`
 says how many rounds a construction reaches. Every schedule is checked before it is returned.
@@ -177,6 +178,51 @@ def _kirkman15() -> np.ndarray:
     return found
 
 
+@functools.cache
+def _kirkman21() -> np.ndarray | None:
+    """A Kirkman triple system of 21 (7 groups of 3, 10 rounds) on Z7 x {0, 1, 2} (person ``7 i + x`` is
+    ``(x, i)``), invariant under ``x -> x + 1``: three rounds are each the translates of one transversal triple
+    ``{(0, 0), (b, 1), (c, 2)}``; the other seven are the translates of one round holding a difference triple
+    ``{0, 1, 3}`` on each level and four transversal triples. A pair's orbit under translation is its levels and
+    difference; the search below picks the triples so that the 30 orbits are covered once each (it succeeds at
+    once; every pair then meets exactly once)."""
+    q = 7
+
+    def diffs(block: tuple[int, ...]) -> set[int]:
+        return {(b - a) % q for a in block for b in block if a != b}
+
+    pure = [b for b in itertools.combinations(range(q), 3) if diffs(b) == set(range(1, q))]
+    for levels in itertools.product(pure, repeat=3):
+        rest = [sorted(set(range(q)) - set(levels[i])) for i in range(3)]
+        for p1 in itertools.permutations(rest[1]):
+            d01 = {(p1[k] - rest[0][k]) % q for k in range(4)}
+            for p2 in itertools.permutations(rest[2]):
+                d02 = {(p2[k] - rest[0][k]) % q for k in range(4)}
+                d12 = {(p2[k] - p1[k]) % q for k in range(4)}
+                if len(d01) < 4 or len(d02) < 4 or len(d12) < 4:
+                    continue
+                r01, r02, r12 = (sorted(set(range(q)) - d) for d in (d01, d02, d12))
+                for cs in itertools.permutations(r02):
+                    if sorted((c - b) % q for b, c in zip(r01, cs, strict=True)) != r12:
+                        continue
+                    x = np.arange(q)
+                    rows = []
+                    for b, c in zip(r01, cs, strict=True):  # the three translation-invariant rounds
+                        row = np.zeros(3 * q, np.int64)
+                        row[x], row[q + (x + b) % q], row[2 * q + (x + c) % q] = x, x, x
+                        rows.append(row)
+                    for t in range(q):  # the base round and its translates
+                        row = np.zeros(3 * q, np.int64)
+                        for i in range(3):
+                            row[i * q + (np.asarray(levels[i]) + t) % q] = i
+                        for k in range(4):
+                            for i, v in enumerate((rest[0][k], p1[k], p2[k])):
+                                row[i * q + (v + t) % q] = 3 + k
+                        rows.append(row)
+                    return np.asarray(rows)
+    return None  # pragma: no cover - the search above succeeds
+
+
 def _resolve(blocks: list[frozenset], n: int, s: int, w: int) -> np.ndarray | None:
     """Split ``blocks`` (each pair covered at most once) into ``w`` parallel classes by backtracking: each class
     is built block by block, always covering the lowest uncovered point."""
@@ -237,6 +283,8 @@ def max_design_rounds(g: int, s: int) -> int:
         best = max(best, 2 * g - 1)
     if (g, s) == (5, 3):
         best = max(best, 7)
+    if (g, s) == (7, 3):
+        best = max(best, 10)
     return best
 
 
@@ -260,6 +308,8 @@ def design(g: int, s: int, w: int) -> np.ndarray | None:
         builders.append(lambda: _affine(g, s, w))
     if (g, s) == (5, 3) and w <= 7:
         builders.append(lambda: _kirkman15()[:w])
+    if (g, s) == (7, 3) and w <= 10:
+        builders.append(lambda: _kirkman21()[:w])
     for build in builders:
         table = build()
         if table is not None and is_schedule(table, g, s):
