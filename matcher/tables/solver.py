@@ -648,15 +648,16 @@ class _Solver:
         return g, s
 
     def _design_tabs(self) -> list[np.ndarray] | None:
-        """Every round's seating from a repeat-free design, people placed on its points (and its rounds chosen,
-        best first, when it has more than asked) for affinity; None when no design fits."""
+        """The rounds' seatings from a repeat-free design, people placed on its points (and its rounds chosen,
+        best first, when it has more than asked) for affinity; as many rounds as the design has, at most all of
+        them; None when no design fits."""
         shape = self._design_shape()
         if shape is None:
             return None
         g, s = shape
         R = self.p.rounds
         most = max_design_rounds(g, s)
-        if most < R:
+        if most < 2:
             return None
         full = design(g, s, most)
         if full is None:
@@ -668,13 +669,13 @@ class _Solver:
         a[:nr, :nr][self.p.forbidden[np.ix_(rd0.idx[:nr], rd0.idx[:nr])]] = -1e3 * (self.scale + 1.0) * R
         np.fill_diagonal(a, 0.0)
         perm = np.arange(m, dtype=np.int64)
-        chosen = np.arange(R)
+        chosen = np.arange(min(R, most))
         same = full[:, :, None] == full[:, None, :]  # (rounds, points, points): who shares a group
         for _ in range(4):
             perm = relabel(meetings(full[chosen]), a, perm)
             lab = a[np.ix_(perm, perm)]
             score = (same * lab[None]).sum(axis=(1, 2))
-            best = np.argsort(-score, kind="stable")[:R]
+            best = np.argsort(-score, kind="stable")[:len(chosen)]
             if np.array_equal(best, chosen):
                 break
             chosen = best
@@ -731,7 +732,17 @@ class _Solver:
             tabs = self._design_tabs()
             if tabs is None:
                 raise ValueError("no design fits this problem")
-            self._tabs = tabs
+            self._tabs = tabs + [np.zeros(0, np.int64)] * (len(self.rounds) - len(tabs))
+            self.conflicts = [0] * len(self.rounds)
+            self.M[:] = 0
+            for rd, tab in zip(self.rounds, tabs, strict=False):
+                self._add_meetings(rd, tab, +1)
+            # rounds beyond the design: built greedily against the design's meetings, the search does the rest
+            for rd in self.rounds[len(tabs):]:
+                W, C = self._weights(rd)
+                tab = self._improve(rd, W, C, self._construct(rd, W), max(1, int(self.effort * 60 * self.p.n)), 0)
+                self._tabs[rd.r] = tab
+                self._add_meetings(rd, tab, +1)
         arrays = self._golfer_arrays()
         R, mmax = arrays["idx"].shape
         kmax = max([int(rd.caps.max()) for rd in self.rounds if rd.T] + [2])
@@ -887,7 +898,8 @@ def solve_seating(prob: SeatingProblem, seed: int = 0, effort: float = 1.0, prog
     seats = max([rd.m for rd in best_solver.rounds] + [0])
     # no search where the plan already has as few repeats as any plan can (forced repeats of teams and shared fixed
     # seats aside, which the bound does not separate)
-    plain = bool(prob.present.all()) and not prob.teams and not (prob.pinned >= 0).any()
+    plain = (bool(prob.present.all()) and not prob.teams and not (prob.pinned >= 0).any()
+             and all(sum(c) == prob.n for c in best.capacities))  # no empty seat
     floor = repeats_lower_bound(best.capacities) if plain else 0
     if (best_key[0] or best_key[1] > floor) and prob.rounds > 1 and seats <= GOLFER_MAX:
         # repeats or broken rules left: a repeat-free design where one fits, else the social-golfer search
@@ -895,7 +907,7 @@ def solve_seating(prob: SeatingProblem, seed: int = 0, effort: float = 1.0, prog
         sub_seed = int(np.random.SeedSequence([seed, restarts]).generate_state(1)[0])
         fresh = _Solver(prob, sub_seed, effort, None, tabu_budget=0)
         shape = fresh._design_shape()
-        if shape is not None and max_design_rounds(*shape) >= prob.rounds:
+        if shape is not None and max_design_rounds(*shape) >= 2:
             s = fresh.golfer(effort, from_design=True)
             key = key_of(s)
             if key < best_key:
