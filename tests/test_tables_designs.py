@@ -248,3 +248,23 @@ def test_rules_hold_when_the_golfer_search_runs():
         assert plan.seat_of("p2", r.round) == 1
     assert "p7" in plan.rounds[0].absent and all("p7" not in r.absent for r in plan.rounds[1:])
     assert plan.report.violations == 0 and plan.report.repeats == 0
+
+
+def test_the_32_social_golfers_over_ten_weeks():
+    """CSPLib prob010 at its optimum: 32 golfers in fours for 10 weeks, nobody twice with anyone (the design of 9
+    weeks from GF(8) plus a greedy tenth, then the golfer search)."""
+    prob = SeatingProblem(np.zeros((32, 32), np.float32), rounds=10, table_size=4)
+    sol = solve_seating(prob, seed=0)
+    for r in range(10):
+        assert sorted(np.bincount(sol.table[r]).tolist()) == [4] * 8
+    assert meetings(sol.table).max() == 1 and find_violations(sol, prob) == []
+
+
+def test_lower_bound_on_repeats_against_brute_force():
+    """Two rounds of 6 people at two tables of 3: every pair of partitions repeats at least twice (exhaustive)."""
+    from matcher.tables.checks import repeats_lower_bound
+
+    people = range(6)
+    parts = [(set(a), set(people) - set(a)) for a in itertools.combinations(people, 3) if 0 in a]
+    fewest = min(sum(len(x & y) * (len(x & y) - 1) // 2 for x in p for y in q) for p in parts for q in parts)
+    assert fewest == repeats_lower_bound([[3, 3], [3, 3]]) == 2
