@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from models.ids import id_problem, is_stored
 
 CHANNELS = ("intent", "interests", "lexical", "mutual")
 
@@ -80,7 +91,9 @@ class Event(BaseModel):
 
     @field_validator("id")
     @classmethod
-    def _id(cls, v: str) -> str:
+    def _id(cls, v: str, info: ValidationInfo) -> str:
         if any(c.isspace() for c in v) or "/" in v:
             raise ValueError(f"id {v!r} must not contain whitespace or '/'")
+        if not is_stored(info) and (problem := id_problem(v)) is not None:
+            raise ValueError(f"id {v!r} {problem}")
         return v

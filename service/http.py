@@ -12,6 +12,7 @@ ids, the 404s of events and attendees, and the ``/v1`` blueprint every resource 
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,9 @@ from models import from_pydantic
 from service.auth import require_key
 from service.errors import ApiError, validation_error
 from service.storage import EventRow
+
+#: The longest integer a body may hold (64-bit integers have at most 19 digits).
+MAX_INT_DIGITS = 40
 
 
 def services():
@@ -38,17 +42,42 @@ def api_blueprint(name: str, import_name: str) -> Blueprint:
 
 
 # ------------------------------------------------------------------------------------------------ bodies
+class _BadNumber(ValueError):
+    """A number JSON grammar allows but no JSON stack reads back alike (or NaN/Infinity, which it does not)."""
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS + 1:
+        raise _BadNumber(f"an integer of {len(text.lstrip('-'))} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _BadNumber(f"{text[:40]}, beyond the range of a double")
+    return value
+
+
+def _parse_constant(name: str) -> Any:
+    raise _BadNumber(f"{name}, which JSON does not allow")
+
+
 def read_json() -> Any:
-    """The decoded request body; 400 naming the problem when it is not JSON."""
+    """The decoded request body; 400 naming the problem when it is not JSON (NaN, Infinity, numbers that
+    overflow a double and integers of more than :data:`MAX_INT_DIGITS` digits included)."""
     raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
     if not raw.strip():
         raise ApiError(400, "request body is empty; send a JSON object", code="invalid_json")
     try:
-        return json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8"), parse_int=_parse_int, parse_float=_parse_float,
+                          parse_constant=_parse_constant)
     except UnicodeDecodeError:
         raise ApiError(400, "request body is not UTF-8 text", code="invalid_json") from None
     except RecursionError:
         raise ApiError(400, "request body is nested too deeply", code="invalid_json") from None
+    except _BadNumber as exc:
+        raise ApiError(400, f"request body holds {exc}", code="invalid_json") from None
     except json.JSONDecodeError as exc:
         raise ApiError(400, f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
                        code="invalid_json") from None

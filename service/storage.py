@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from matcher.encoder import EmbeddingCache
 from matcher.profile import FACETS, facet_items
 from models import Attendee, Event, Feedback, MatchmakerError
+from models.ids import STORED
 from service import db as t
 
 #: Change-log sequences kept per event; a worker further behind reloads the event from scratch.
@@ -232,8 +233,8 @@ class Store:
     # ---------------------------------------------------------------------------------------------- events
     @staticmethod
     def _event_row(r) -> EventRow:
-        return EventRow(pk=r.pk, tenant_id=r.tenant_id, event=Event.model_validate_json(r.data), seq=r.seq,
-                        log_floor=r.log_floor, created_at=r.created_at, updated_at=r.updated_at)
+        return EventRow(pk=r.pk, tenant_id=r.tenant_id, event=Event.model_validate_json(r.data, context=STORED),
+                        seq=r.seq, log_floor=r.log_floor, created_at=r.created_at, updated_at=r.updated_at)
 
     def get_event(self, tenant_id: int, event_id: str) -> EventRow | None:
         q = select(t.events).where(t.events.c.tenant_id == tenant_id, t.events.c.event_id == event_id)
@@ -309,7 +310,7 @@ class Store:
             for i in range(0, len(ids), _CHUNK):
                 q = select(t.attendees.c.attendee_id, t.attendees.c.data).where(
                     t.attendees.c.event_pk == event_pk, t.attendees.c.attendee_id.in_(ids[i:i + _CHUNK]))
-                old.update((r[0], Attendee.model_validate_json(r[1])) for r in c.execute(q))
+                old.update((r[0], Attendee.model_validate_json(r[1], context=STORED)) for r in c.execute(q))
             hashes = {a.id: attendee_hash(event_pk, a.id) for a in batch}
             new_rows = [{"event_pk": event_pk, "attendee_id": a.id, "id_hash": hashes[a.id],
                          "data": a.model_dump_json(), "updated_seq": seq} for a in batch if a.id not in old]
@@ -345,7 +346,7 @@ class Store:
                                              t.attendees.c.attendee_id == attendee_id)
         with self.engine.connect() as c:
             data = c.execute(q).scalar()
-        return None if data is None else Attendee.model_validate_json(data)
+        return None if data is None else Attendee.model_validate_json(data, context=STORED)
 
     def list_attendee_ids(self, event_pk: int, limit: int, offset: int) -> tuple[list[str], int]:
         """A page of attendee ids (sorted) and the total count."""
@@ -365,7 +366,7 @@ class Store:
         q = (select(t.attendees.c.data).where(t.attendees.c.event_pk == event_pk)
              .order_by(t.attendees.c.updated_seq, t.attendees.c.attendee_id))
         with self.engine.connect() as c:
-            return [Attendee.model_validate_json(r[0]) for r in c.execute(q)]
+            return [Attendee.model_validate_json(r[0], context=STORED) for r in c.execute(q)]
 
     def attendees_by_hash(self, event_pk: int, hashes: Iterable[str]) -> dict[str, Attendee]:
         """``{id_hash: Attendee}`` for those of ``hashes`` still stored."""
@@ -375,7 +376,7 @@ class Store:
             for i in range(0, len(hl), _CHUNK):
                 q = select(t.attendees.c.id_hash, t.attendees.c.data).where(
                     t.attendees.c.event_pk == event_pk, t.attendees.c.id_hash.in_(hl[i:i + _CHUNK]))
-                out.update((r[0], Attendee.model_validate_json(r[1])) for r in c.execute(q))
+                out.update((r[0], Attendee.model_validate_json(r[1], context=STORED)) for r in c.execute(q))
         return out
 
     def changes_since(self, event_pk: int, after: int, upto: int) -> set[str]:
