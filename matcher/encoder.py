@@ -293,3 +293,33 @@ class CachedEncoder:
             self.cache.put_many(model_id, missing, vecs)
             found.update(zip(missing, vecs, strict=True))
         return np.stack([found[t] for t in texts]).astype(np.float32, copy=False)
+
+
+#: What :func:`make_encoder` can build.
+ENCODER_KINDS = ("model", "hashing")
+
+
+def make_encoder(kind: str = "model", *, model: str | None = None, precision: str = "auto", dim: int = 384,
+                 cache: EmbeddingCache | None = None) -> TextEncoder:
+    """The one place an encoder is chosen: ``"model"`` (:class:`Encoder` over ``model``, ``None`` for the bundled
+    MiniLM, at ``precision``) or ``"hashing"`` (:class:`HashingEncoder` of ``dim`` dimensions). With ``cache``,
+    the encoder is wrapped in a :class:`CachedEncoder` over it. Nothing is loaded here (the model loads on first
+    use). Raises :class:`EncoderError` for an unknown kind or precision.
+
+    >>> make_encoder("hashing", dim=16).model_id
+    'hashing-16'
+    >>> enc = make_encoder("hashing", dim=8, cache=EmbeddingCache())
+    >>> type(enc).__name__, enc.model_id
+    ('CachedEncoder', 'hashing-8')
+    >>> make_encoder("tfidf")
+    Traceback (most recent call last):
+    ...
+    matcher.encoder.EncoderError: encoder kind must be one of model, hashing; got 'tfidf'
+    """
+    if kind == "model":
+        enc: TextEncoder = Encoder(model, precision=precision)
+    elif kind == "hashing":
+        enc = HashingEncoder(dim=dim)
+    else:
+        raise EncoderError(f"encoder kind must be one of {', '.join(ENCODER_KINDS)}; got {kind!r}")
+    return enc if cache is None else CachedEncoder(enc, cache)

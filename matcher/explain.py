@@ -10,7 +10,7 @@ import numpy as np
 from models import ItemMatch, Match, Reasons
 
 if TYPE_CHECKING:
-    from matcher.engine import Matcher
+    from matcher.store import AttendeeStore
 
 #: Item pairs below these cosines are not shown as reasons (too weak to convince a person).
 MIN_INTENT_SIMILARITY = 0.4
@@ -30,16 +30,6 @@ def _best(mine: list[str], sims: list[list[float]], theirs: list[str], facets: l
             out.append(ItemMatch(mine=text, theirs=theirs[j], facet=facets[j], similarity=round(row[j], 4)))
     out.sort(key=lambda x: (-x.similarity, x.mine))
     return out[:MAX_ITEMS]
-
-
-def _stack(m: Matcher, keys: list[int], facet: str) -> tuple[np.ndarray, list[int]]:
-    """The item vectors of ``keys`` for one facet, one key after another, and how many each has."""
-    parts = [m._rows[facet][k] for k in keys]
-    counts = [0 if p is None else len(p) for p in parts]
-    index = m._indexes[facet]
-    if not sum(counts):
-        return np.zeros((0, index.dim), np.float32), counts
-    return index.vectors().take(np.concatenate([p for p in parts if p is not None]), axis=0), counts
 
 
 def _summary(name: str, r: Reasons, my_identity: set[str] = frozenset()) -> str:
@@ -67,28 +57,28 @@ def _components(components: dict[str, float]) -> dict[str, float]:
     return {names.get(k, k): round(v, 4) for k, v in components.items() if not np.isnan(v)}
 
 
-def bare(m: Matcher, c: int, score: float, components: dict[str, float]) -> Match:
+def bare(store: AttendeeStore, c: int, score: float, components: dict[str, float]) -> Match:
     """A match with its score components only (no item-level reasons): for batch jobs that need the ranking."""
-    return Match(id=m._ids[c], score=round(score, 6), reasons=Reasons(components=_components(components)))
+    return Match(id=store.id_of(c), score=round(score, 6), reasons=Reasons(components=_components(components)))
 
 
-def build_many(m: Matcher, q: int, cands: list[int], scores: list[float],
+def build_many(store: AttendeeStore, q: int, cands: list[int], scores: list[float],
                components: list[dict[str, float]]) -> list[Match]:
     """The :class:`~models.Match` of each candidate key in query key ``q``'s list: one matrix product per facet
     pair for the whole list, then each candidate's share of it in plain Python (the pieces are small)."""
     from matcher.profile import lexical_docs
 
-    a = m._attendees[m._ids[q]]
-    texts = m._texts
-    mine = {f: _stack(m, [q], f)[0] for f in ("goals", "offers", "identity", "interests")}
-    my_give = texts["offers"][q] or [], texts["identity"][q] or []
+    a = store.attendee_at(q)
+    texts = store.texts
+    mine = {f: store.item_vectors(f, [q])[0] for f in ("goals", "offers", "identity", "interests")}
+    my_give = texts("offers", q), texts("identity", q)
     give_texts = my_give[0] + my_give[1]
     give_facets = ["offers"] * len(my_give[0]) + ["identity"] * len(my_give[1])
-    offers, n_off = _stack(m, cands, "offers")
-    identity, n_id = _stack(m, cands, "identity")
-    goals, n_goal = _stack(m, cands, "goals")
-    interests, n_int = _stack(m, cands, "interests")
-    my_goals, my_interests = texts["goals"][q] or [], texts["interests"][q] or []
+    offers, n_off = store.item_vectors("offers", cands)
+    identity, n_id = store.item_vectors("identity", cands)
+    goals, n_goal = store.item_vectors("goals", cands)
+    interests, n_int = store.item_vectors("interests", cands)
+    my_goals, my_interests = texts("goals", q), texts("interests", q)
     they_off = (mine["goals"] @ offers.T).tolist()          # my goals x their offers
     they_id = (mine["goals"] @ identity.T).tolist()         # my goals x who they are
     you = (goals @ np.concatenate([mine["offers"], mine["identity"]]).T).tolist()  # their goals x my give
@@ -98,27 +88,27 @@ def build_many(m: Matcher, q: int, cands: list[int], scores: list[float],
     out = []
     at = [0, 0, 0, 0]
     for i, (c, score, comp) in enumerate(zip(cands, scores, components, strict=True)):
-        b = m._attendees[m._ids[c]]
+        b = store.attendee_at(c)
         o0, o1 = at[0], at[0] + n_off[i]
         i0, i1 = at[1], at[1] + n_id[i]
         g0, g1 = at[2], at[2] + n_goal[i]
         s0, s1 = at[3], at[3] + n_int[i]
         at = [o1, i1, g1, s1]
-        offer_texts, identity_texts = texts["offers"][c] or [], texts["identity"][c] or []
+        offer_texts, identity_texts = texts("offers", c), texts("identity", c)
         they = _best(my_goals, [ro[o0:o1] + ri[i0:i1] for ro, ri in zip(they_off, they_id, strict=True)],
                      offer_texts + identity_texts, ["offers"] * len(offer_texts) + ["identity"] * len(identity_texts),
                      MIN_INTENT_SIMILARITY)
-        wanted = _best(texts["goals"][c] or [], you[g0:g1], give_texts, give_facets, MIN_INTENT_SIMILARITY)
+        wanted = _best(texts("goals", c), you[g0:g1], give_texts, give_facets, MIN_INTENT_SIMILARITY)
         # "you offer what they seek" reads from A's side: mine = A's item, theirs = B's goal
         wanted = [ItemMatch(mine=x.theirs, theirs=x.mine, facet="goals", similarity=x.similarity) for x in wanted]
-        shared = _best(my_interests, [r[s0:s1] for r in shared_sims], texts["interests"][c] or [],
+        shared = _best(my_interests, [r[s0:s1] for r in shared_sims], texts("interests", c),
                        ["interests"] * n_int[i], MIN_INTEREST_SIMILARITY)
         terms: list[str] = []
         if comp.get("lexical", 0.0) > 0.0:
             if q_terms is None:
-                q_terms = m._lex.term_columns(" ".join(lexical_docs(a).values()))
-            terms = m._lex.shared_terms_with(q_terms, c, " ".join(lexical_docs(b).values()))
-        mutual = m._graph.mutual(a.id, b.id) if comp.get("mutual", 0.0) > 0 else []
+                q_terms = store.lexical.term_columns(" ".join(lexical_docs(a).values()))
+            terms = store.lexical.shared_terms_with(q_terms, c, " ".join(lexical_docs(b).values()))
+        mutual = store.graph.mutual(a.id, b.id) if comp.get("mutual", 0.0) > 0 else []
         reasons = Reasons(they_offer_what_you_seek=they, you_offer_what_they_seek=wanted, shared_interests=shared,
                           shared_terms=terms, mutual_connections=mutual, components=_components(comp))
         reasons.summary = _summary(b.name or b.id, reasons, q_identity)

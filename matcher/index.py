@@ -86,6 +86,12 @@ class FacetIndex:
         """All rows, dead ones included (row numbers run up to this)."""
         return int(self._alive.size)
 
+    def owners(self) -> np.ndarray:
+        """The owner key of every row (dead rows included), read-only."""
+        view = self._owner.view()
+        view.flags.writeable = False
+        return view
+
     def vectors(self) -> np.ndarray:
         """A read-only, zero-copy ``(ntotal, dim)`` view of the stored vectors."""
         if self._view is None:

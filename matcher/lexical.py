@@ -137,9 +137,9 @@ class LexicalIndex:
         """For one query key: ``seek_q . give_c``, ``give_q . seek_c`` and ``topic_q . topic_c`` for each candidate.
 
         One pass over the candidates' rows of :meth:`combined`, each term weighed through a lookup table that
-        holds the query's few terms (one table per thread; :func:`matcher.kernels.lexical_dots`).
+        holds the query's few terms (one table per thread; :func:`matcher.scoring.compiled.lexical_dots`).
         """
-        from matcher.kernels import lexical_dots
+        from matcher.scoring.compiled import lexical_dots
 
         both = self.combined()
         cands = np.ascontiguousarray(cands, dtype=np.int64)

@@ -147,12 +147,12 @@ def _raw_batch(m, searches, kk: int, position: np.ndarray | None = None, chunk: 
     (``position``: an order of the owners to search them in; default storage order). FAISS uses every core."""
     t = time.perf_counter()
     for query_facets, target in searches:
-        index = m._indexes[target]
+        index = m.store.index(target)
         for qf in query_facets:
-            vecs = m._indexes[qf].vectors()
+            vecs = m.store.index(qf).vectors()
             rows = np.arange(len(vecs))
             if position is not None:
-                rows = rows[np.argsort(position[m._indexes[qf]._owner], kind="stable")]
+                rows = rows[np.argsort(position[m.store.index(qf).owners()], kind="stable")]
             for s in range(0, len(rows), chunk):
                 index.search(vecs[rows[s:s + chunk]], min(len(index), kk))
     return time.perf_counter() - t
@@ -163,8 +163,10 @@ def worker(n: int, seed: int, cache_path: Path, queries: int, batch: bool) -> di
     import faiss
 
     from matcher import CachedEncoder, EmbeddingCache, Matcher
-    from matcher.engine import FETCH_FACTOR, FETCH_MIN, SEARCHES
     from matcher.index import locality_order
+    from matcher.profile import FACETS
+    from matcher.ranking import FETCH_FACTOR, FETCH_MIN
+    from matcher.retrieval import SEARCHES
     from models import Event
     from scripts.synthetic import generate_event
 
@@ -177,7 +179,7 @@ def worker(n: int, seed: int, cache_path: Path, queries: int, batch: bool) -> di
     t = time.perf_counter()
     m.upsert(atts)
     build_s = time.perf_counter() - t
-    raw_bytes = sum(m._indexes[f].ntotal for f in m._indexes) * meta["dim"] * 4
+    raw_bytes = sum(m.store.index(f).ntotal for f in FACETS) * meta["dim"] * 4
     rng = np.random.default_rng(0)
     ids = m.ids()
     sample = [ids[i] for i in rng.choice(len(ids), size=min(queries, len(ids)), replace=False)]
@@ -193,14 +195,14 @@ def worker(n: int, seed: int, cache_path: Path, queries: int, batch: bool) -> di
     # the raw FAISS work of one recommend: the same channel searches, nothing else
     raw_lat = []
     for aid in sample:
-        key = np.array([m._key[aid]])
+        key = np.array([m.store.key_of(aid)])
         t = time.perf_counter()
         for qfs, tf in SEARCHES:
-            q = np.concatenate([m._indexes[qf].vectors()[m._gather_rows(qf, key)[0]] for qf in qfs])
+            q = np.concatenate([m.store.index(qf).vectors()[m.store.gather_rows(qf, key)[0]] for qf in qfs])
             if len(q):
-                m._indexes[tf].search(q, fetch * 2)
+                m.store.index(tf).search(q, fetch * 2)
         raw_lat.append((time.perf_counter() - t) * 1000)
-    out = {"attendees": n, "items": int(raw_bytes // (meta["dim"] * 4)), "index_kind": m._indexes["goals"].kind,
+    out = {"attendees": n, "items": int(raw_bytes // (meta["dim"] * 4)), "index_kind": m.store.index("goals").kind,
            "build_s": build_s, "p50_ms": float(np.percentile(lat, 50)), "p99_ms": float(np.percentile(lat, 99)),
            "raw_faiss_p50_ms": float(np.percentile(raw_lat, 50)),
            "raw_faiss_p99_ms": float(np.percentile(raw_lat, 99))}
@@ -216,10 +218,10 @@ def worker(n: int, seed: int, cache_path: Path, queries: int, batch: bool) -> di
         del ranked
         # raw FAISS batch search: every query vector of every attendee, the engine's searches and k; twice
         # (best kept: the machine is shared), then once more in the engine's cluster order (stricter reference)
-        keys = np.asarray([m._key[i] for i in ids])
+        keys = m.store.keys_of(ids)
         out["raw_faiss_batch_s"] = min(_raw_batch(m, SEARCHES, fetch * 2) for _ in range(2))
-        where = np.empty(len(m._ids), dtype=np.int64)
-        where[keys[locality_order(m._prof, keys)]] = np.arange(len(keys))
+        where = np.empty(m.store.n_keys, dtype=np.int64)
+        where[keys[locality_order(m.store.profiles, keys)]] = np.arange(len(keys))
         out["raw_faiss_clustered_s"] = _raw_batch(m, SEARCHES, fetch * 2, where)
         out["batch_ratio"] = out["batch_s"] / out["raw_faiss_batch_s"]
         out["batch_ratio_clustered"] = out["batch_s"] / out["raw_faiss_clustered_s"]

@@ -97,26 +97,20 @@ def main(n: int, seed: int, encoder: str, workers: int, duration: int, concurren
         raise click.ClickException("wrk is not installed (apt-get install -y wrk)")
     levels = [int(c) for c in concurrency.split(",") if c.strip()]
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from matcher import CachedEncoder, HashingEncoder, Matcher
-    from scripts.synthetic import generate_event
+    from matcher import CachedEncoder, Matcher
+    from matcher.encoder import make_encoder
+    from matcher.evaluation.datasets.synthetic import generate_event
 
     ef = generate_event(n, seed).event_file
     people = [a.model_dump(mode="json") for a in ef.attendees]
-    click.echo(f"event: {n} synthetic attendees (scripts.synthetic, seed {seed}); encoder: "
+    click.echo(f"event: {n} synthetic attendees (matcher.evaluation.datasets.synthetic, seed {seed}); encoder: "
                f"{'HashingEncoder(dim=384)' if encoder == 'hashing' else 'all-MiniLM-L6-v2 (bf16 auto)'}; "
                f"{workers} gunicorn workers; {os.cpu_count()} CPUs")
 
-    def make_encoder():
-        if encoder == "hashing":
-            return HashingEncoder(dim=384)
-        from matcher import Encoder
-
-        enc = Encoder()
-        enc.encode(["warm up"])
-        return enc
-
     # ---- engine
-    base_enc = make_encoder()
+    base_enc = make_encoder(encoder, dim=384)
+    if encoder == "model":
+        base_enc.encode(["warm up"])
     t0 = time.perf_counter()
     m = Matcher(ef.event, CachedEncoder(base_enc))
     m.upsert(ef.attendees)

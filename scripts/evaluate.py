@@ -1,7 +1,8 @@
 """``matchmaker evaluate``: ranking strategies side by side on an event with ground truth, and the HTML report.
 
 Three inputs: an event file with a truth file of pairs; a co-authorship directory (``data/acl2019/`` format, see
-:mod:`scripts.coauthor`); or a synthetic event generated on the fly (:mod:`scripts.synthetic`).
+:mod:`matcher.evaluation.datasets.coauthor`); or a synthetic event generated on the fly
+(:mod:`matcher.evaluation.datasets.synthetic`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import numpy as np
 
 from matcher.evaluation import ABOUT, BASELINES, STRATEGIES, EvalSet, Report
 from models import InvalidInput
+from scripts import common
+from scripts.common import read_event_or_fail
 
 #: Columns of the terminal table: (metric key template, header).
 COLUMNS = [("recall@{k}", "R@{k}"), ("precision@{k}", "P@{k}"), ("ndcg@{k}", "nDCG@{k}"), ("mrr", "MRR"),
@@ -71,28 +74,6 @@ def read_truth(path: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _encoder(name: str | None, model: str | None):
-    """``(encoder, save_cache)``: the default model through the on-disk cache, or the hashing stand-in."""
-    from matcher import CachedEncoder, EmbeddingCache, Encoder, HashingEncoder
-    from scripts.recommend import _cache_path
-
-    if name == "hashing":
-        return HashingEncoder(dim=64), lambda: None
-    path = _cache_path()
-    cache = EmbeddingCache().load(path) if path else EmbeddingCache()
-    before = len(cache)
-    enc = CachedEncoder(Encoder(model), cache)
-
-    def save() -> None:
-        if path and len(cache) != before:
-            try:
-                cache.save(path)
-            except OSError:
-                pass  # a read-only home must not fail the command
-
-    return enc, save
-
-
 def _load_evalset(event: str | None, truth: str | None, coauthor: str | None, synthetic: int | None,
                   seed: int, backtest: bool, before: int | None) -> EvalSet:
     chosen = [x for x in (event, coauthor, synthetic) if x is not None]
@@ -104,14 +85,12 @@ def _load_evalset(event: str | None, truth: str | None, coauthor: str | None, sy
     if truth is not None and event is None:
         raise click.UsageError("--truth goes with --event")
     if event is not None:
-        from scripts.recommend import read_event_or_fail
-
         if truth is None:
             raise click.UsageError("--event needs --truth PAIRS.jsonl (the pairs who should meet)")
         ef = read_event_or_fail(event)
         return EvalSet(ef.event.id, ef, read_truth(truth))
     if coauthor is not None:
-        from scripts import coauthor as co
+        from matcher.evaluation.datasets import coauthor as co
 
         p = Path(coauthor)
         if not p.exists():
@@ -126,7 +105,7 @@ def _load_evalset(event: str | None, truth: str | None, coauthor: str | None, sy
         except InvalidInput as exc:
             raise click.UsageError(f"invalid co-authorship directory {coauthor}: {exc}") from None
         return EvalSet(data.name, co.to_event(data), data.relevant)
-    from scripts.synthetic import generate_event
+    from matcher.evaluation.datasets.synthetic import generate_event
 
     if synthetic < 2:
         raise click.UsageError(f"--synthetic needs at least 2 attendees, got {synthetic}")
@@ -398,16 +377,13 @@ def evaluate(event_path, truth_path, coauthor, backtest, before, synthetic, seed
             raise click.UsageError(f"--json expects a file path, got a directory: {target}")
     if report_dir and Path(report_dir).exists() and not Path(report_dir).is_dir():
         raise click.UsageError(f"--report expects a directory, got a file: {report_dir}")
-    enc, save_cache = _encoder(encoder_name, model)
+    enc, save_cache = common.encoder(encoder_name, model)
     click.echo(f"{evalset.name}: {len(evalset.event_file.attendees)} attendees, "
                f"{len(evalset.pairs)} truth pairs", err=True)
-    from matcher.encoder import EncoderError
-
     try:
-        report = run(evalset, enc, names, k=k, seed=seed, progress=True,
-                     log=lambda msg: click.echo(msg, err=True))
-    except EncoderError as exc:
-        raise click.ClickException(str(exc)) from None
+        with common.encoder_errors():
+            report = run(evalset, enc, names, k=k, seed=seed, progress=True,
+                         log=lambda msg: click.echo(msg, err=True))
     finally:
         save_cache()
     click.echo(format_table(report))

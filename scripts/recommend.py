@@ -7,61 +7,9 @@ from pathlib import Path
 
 import click
 
-from models import InvalidInput, load_event
+from scripts.common import build_matcher, read_event_or_fail
 
 SAMPLE_EVENT = Path(__file__).parent / "data" / "sample_event.json"
-
-
-def read_event_or_fail(path: str):
-    """Load and validate an event file, turning every problem into a ClickException naming it."""
-    p = Path(path)
-    if not p.exists():
-        raise click.UsageError(f"event file not found: {path}")
-    if p.is_dir():
-        raise click.UsageError(f"event file is a directory: {path}")
-    try:
-        return load_event(p)
-    except InvalidInput as exc:
-        lines = "\n".join(f"  {e['field'] or '(document)'}: {e['message']}" for e in exc.errors[:20])
-        more = f"\n  ... and {len(exc.errors) - 20} more" if len(exc.errors) > 20 else ""
-        raise click.ClickException(f"invalid event file {path}:\n{lines}{more}") from None
-
-
-def make_encoder(model: str | None = None):
-    """The text encoder commands use (tests swap in a stand-in here)."""
-    from matcher import Encoder
-
-    return Encoder(model)
-
-
-def build_matcher(event_file, model: str | None = None, progress: bool = True):
-    """A matcher over the event, with the on-disk embedding cache so repeated runs encode nothing new."""
-    from matcher import CachedEncoder, EmbeddingCache, Matcher
-    from matcher.encoder import EncoderError
-
-    cache_path = _cache_path()
-    cache = EmbeddingCache().load(cache_path) if cache_path else EmbeddingCache()
-    before = len(cache)
-    try:
-        enc = CachedEncoder(make_encoder(model), cache)
-        m = Matcher.from_event_file(event_file, enc, progress=progress)
-    except EncoderError as exc:
-        raise click.ClickException(str(exc)) from None
-    if cache_path and len(cache) != before:
-        try:
-            cache.save(cache_path)
-        except OSError:
-            pass  # a read-only home must not fail the command
-    return m
-
-
-def _cache_path() -> Path | None:
-    import os
-
-    if os.environ.get("MATCHMAKER_NO_CACHE"):
-        return None
-    base = os.environ.get("MATCHMAKER_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "matchmaker")
-    return Path(base) / "embeddings.npz"
 
 
 def print_table(attendee, matches, people) -> None:
@@ -114,7 +62,7 @@ def recommend(event_path: str, attendee_id: str | None, everyone: bool, k: int |
 
 def write_all(m, k: int | None, output: str | None) -> None:
     """Every attendee's list as JSON lines: ``{"attendee", "matches": [{"id", "score", "components"}]}``."""
-    from matcher.engine import COMPONENTS
+    from matcher.scoring import COMPONENTS
 
     try:  # open first: a bad path fails before the ranking, not after
         stream = open(output, "w", encoding="utf-8") if output else None  # noqa: SIM115 - closed below

@@ -95,7 +95,7 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def _demo_event():
-    from scripts.recommend import read_event_or_fail
+    from scripts.common import read_event_or_fail
 
     return read_event_or_fail(str(SAMPLE_EVENT)), str(SAMPLE_EVENT.name)
 

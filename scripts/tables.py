@@ -17,27 +17,17 @@ from pathlib import Path
 import click
 
 from models import InvalidInput, TablePlan, TablePlanRequest, load_table_rules
-from scripts.recommend import read_event_or_fail
-
-
-def _fail_invalid(what: str, exc: InvalidInput) -> click.ClickException:
-    lines = "\n".join(f"  {e['field'] or '(document)'}: {e['message']}" for e in exc.errors[:20])
-    more = f"\n  ... and {len(exc.errors) - 20} more" if len(exc.errors) > 20 else ""
-    return click.ClickException(f"{what}:\n{lines}{more}")
+from scripts.common import build_matcher, existing_file, fail_invalid, read_event_or_fail
 
 
 def _read_rules(path: str | None):
     if path is None:
         return None
-    p = Path(path)
-    if not p.exists():
-        raise click.UsageError(f"rules file not found: {path}")
-    if p.is_dir():
-        raise click.UsageError(f"rules file is a directory: {path}")
+    p = existing_file(path, "rules file")
     try:
         return load_table_rules(p)
     except InvalidInput as exc:
-        raise _fail_invalid(f"invalid rules file {path}", exc) from None
+        raise fail_invalid(f"invalid rules file {path}", exc) from None
 
 
 def _parse_capacities(text: str | None) -> list[int] | None:
@@ -51,16 +41,6 @@ def _parse_capacities(text: str | None) -> list[int] | None:
     if not caps or min(caps) < 1:
         raise click.UsageError(f"--capacities needs at least one table and every table at least 1 seat; got {text!r}")
     return caps
-
-
-def _matcher(ef, encoder_name: str, model: str | None, progress: bool):
-    if encoder_name == "hashing":
-        from matcher import HashingEncoder, Matcher
-
-        return Matcher.from_event_file(ef, HashingEncoder(dim=64), progress=False)
-    from scripts.recommend import build_matcher
-
-    return build_matcher(ef, model, progress=progress)
 
 
 def _run(event_path: str, request_fields: dict, rules_path: str | None, out: str, encoder_name: str,
@@ -84,9 +64,10 @@ def _run(event_path: str, request_fields: dict, rules_path: str | None, out: str
         from models import from_pydantic
 
         if isinstance(exc, ValidationError):
-            raise _fail_invalid("invalid plan request", from_pydantic(exc)) from None
+            raise fail_invalid("invalid plan request", from_pydantic(exc)) from None
         raise
-    m = _matcher(ef, encoder_name, model, progress=not quiet)
+    # the stand-in encodes in no time: no progress bar for it
+    m = build_matcher(ef, model, progress=not quiet and encoder_name == "model", kind=encoder_name)
     try:
         if quiet:
             plan = plan_event(m, request)
@@ -98,7 +79,7 @@ def _run(event_path: str, request_fields: dict, rules_path: str | None, out: str
 
                 plan = plan_event(m, request, progress=progress)
     except InvalidInput as exc:
-        raise _fail_invalid("the rules cannot all hold" if type(exc).__name__ == "InfeasibleRules"
+        raise fail_invalid("the rules cannot all hold" if type(exc).__name__ == "InfeasibleRules"
                             else "invalid request", exc) from None
     people = {a.id: a for a in ef.attendees}
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+from matcher.profile import FACETS
+
 REQUESTS = Counter("matchmaker_http_requests_total", "HTTP requests answered.", ["method", "endpoint", "status"])
 LATENCY = Histogram("matchmaker_http_request_duration_seconds", "Time to answer a request.",
                     ["method", "endpoint"],
@@ -48,8 +50,10 @@ def update_gauges(app: Flask) -> None:
     INDEX_ATTENDEES.set(sum(len(m) for m in loaded.values()))
     totals: dict[str, int] = {}
     for m in loaded.values():
-        for facet, index in (m._indexes or {}).items():
-            totals[facet] = totals.get(facet, 0) + len(index)
+        for facet in FACETS:
+            index = m.store.index(facet)
+            if index is not None:
+                totals[facet] = totals.get(facet, 0) + len(index)
     for facet, n in totals.items():
         INDEX_VECTORS.labels(facet).set(n)
     if sv.registry._encoder is not None:

@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import scripts.recommend as rec
-from matcher import HashingEncoder
+import scripts.common as common
+from matcher import CachedEncoder, HashingEncoder
 from scripts.cli import main
 
 EVENT = {
@@ -26,10 +26,15 @@ EVENT = {
 
 @pytest.fixture
 def event_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(rec, "make_encoder", lambda model=None: HashingEncoder(dim=64))
+    monkeypatch.setattr(common, "make_encoder", stand_in(HashingEncoder(dim=64)))
     p = tmp_path / "event.json"
     p.write_text(json.dumps(EVENT))
     return p
+
+
+def stand_in(enc):
+    """``make_encoder`` with ``enc`` in place of the bundled model (still wrapped in the CLI's cache)."""
+    return lambda kind="model", *, cache=None, **kw: enc if cache is None else CachedEncoder(enc, cache)
 
 
 def run(*args):
@@ -64,7 +69,7 @@ def test_recommend_json_is_a_list_of_id_score_reasons(event_file):
     ],
 )
 def test_recommend_usage_errors(tmp_path, monkeypatch, content, args, message):
-    monkeypatch.setattr(rec, "make_encoder", lambda model=None: HashingEncoder(dim=64))
+    monkeypatch.setattr(common, "make_encoder", stand_in(HashingEncoder(dim=64)))
     p = tmp_path / "e.json"
     if content is not None:
         p.write_text(content)
@@ -81,7 +86,7 @@ def test_missing_required_option():
 
 @pytest.mark.model
 def test_demo_runs_on_the_bundled_sample_event(real_encoder, monkeypatch, tmp_path):
-    monkeypatch.setattr(rec, "make_encoder", lambda model=None: real_encoder)
+    monkeypatch.setattr(common, "make_encoder", stand_in(real_encoder))
     out = tmp_path / "lists.json"
     res = run("demo", "-n", "2", "-k", "3", "--json", str(out))
     assert res.exit_code == 0, res.output

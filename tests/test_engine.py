@@ -221,7 +221,7 @@ def test_erasure_survives_save_and_load(enc, tmp_path):
     m.save(tmp_path / "m")
     back = Matcher.load(tmp_path / "m", HashingEncoder(dim=64))
     assert back.recommend("a", k=1)[0].reasons.mutual_connections == []
-    assert "gone" not in back._graph.neighbours("a")
+    assert "gone" not in back.store.graph.neighbours("a")
 
 
 def test_pages_agree_whatever_the_list_length(enc):
@@ -274,8 +274,7 @@ def test_list_scores_equal_the_numpy_reference(enc, exhaustive_below):
     m.upsert(varied_crowd())
     ids_ = m.ids()
     ps = m.pair_scores()
-    keys = np.asarray([m._key[i] for i in ids_])
-    ref = m._components(keys, keys)
+    ref = m.components(ids_, ids_)
     names = {"intent": "intent", "_q_to_c": "a_to_b", "_c_to_q": "b_to_a", "interests": "interests",
              "lexical": "lexical", "mutual": "mutual"}
     checked = 0
@@ -294,52 +293,17 @@ def test_list_scores_equal_the_numpy_reference(enc, exhaustive_below):
 
 
 def test_batch_threads_and_cluster_order_change_nothing(enc, monkeypatch):
-    import matcher.engine as engine
+    import matcher.ranking as ranking
 
     m = Matcher(Event(id="e"), enc, exhaustive_below=0)
     m.upsert(crowd(200, seed=11))
     one = m.rank_all(k=6, threads=1, chunk=32)
-    monkeypatch.setattr(engine, "LOCALITY_MIN", 16)  # cluster order for this small batch too
+    monkeypatch.setattr(ranking, "LOCALITY_MIN", 16)  # cluster order for this small batch too
     many = m.rank_all(k=6, threads=2, chunk=32)
     assert one.lists() == many.lists()
     np.testing.assert_array_equal(one.scores, many.scores)
     for aid in m.ids()[::17]:
         assert [x.id for x in m.recommend(aid, k=6)] == many.match_ids(many.ids.index(aid))
-
-
-def _candidate_lists_plainly(owners, counts, fetch):
-    """Per query: each channel's hits interleaved by rank, first ``fetch`` distinct owners; the channels united."""
-    out = []
-    for q in range(counts.shape[1]):
-        found = set()
-        for c, hits in enumerate(owners):
-            r0 = int(counts[c, :q].sum())
-            block = hits[r0:r0 + counts[c, q]]
-            seen = []
-            for t in range(block.shape[1] if len(block) else 0):
-                for j in range(len(block)):
-                    o = int(block[j, t])
-                    if o >= 0 and o not in seen and len(seen) < fetch:
-                        seen.append(o)
-            found.update(seen)
-        out.append(sorted(found))
-    return out
-
-
-@pytest.mark.parametrize("seed", range(8))
-def test_candidate_lists_equal_the_plain_definition(seed):
-    from matcher import kernels
-
-    rng = np.random.default_rng(seed)
-    n_q, fetch = int(rng.integers(1, 12)), int(rng.integers(1, 9))
-    counts = rng.integers(0, 4, size=(5, n_q))
-    owners = tuple(np.where(rng.random((int(c.sum()), 6)) < 0.1, -1, rng.integers(0, 30, (int(c.sum()), 6)))
-                   for c in counts)
-    marks = np.zeros(31, dtype=np.int64)
-    for _ in range(2):  # twice: stamps carried over between calls must not leak
-        keys, offsets = kernels.candidate_lists(owners, counts, fetch, marks)
-        got = [keys[offsets[q]:offsets[q + 1]].tolist() for q in range(n_q)]
-        assert got == _candidate_lists_plainly(owners, counts, fetch)
 
 
 def test_explained_shared_terms_are_whole_words_both_used(enc):

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from matcher import HashingEncoder
 from matcher.evaluation import STRATEGIES, Context, EvalSet, evaluate, one_way_scores, rule_violations
+from matcher.evaluation.datasets import coauthor as co
 from models import Attendee, ChannelWeights, Event, EventFile, InvalidInput, MatchPolicy
-from scripts import coauthor as co
 from scripts.cli import main
 
 SAMPLE = Path(__file__).parent / "data" / "coauthor_sample"
@@ -299,3 +299,21 @@ def test_profiles_without_any_text_still_evaluate(enc):
     rep = evaluate(EvalSet("blank", ef, [("a", "b")]), enc, k=1)
     assert list(rep.results) == list(STRATEGIES)
     assert all(r.metrics["violations"] == 0 for r in rep.results.values())
+
+
+def test_old_import_paths_still_work():
+    """The evaluation package re-exports its names; the old modules stay importable as thin re-exports."""
+    import matcher.evaluation as ev
+    from matcher import metrics as old_metrics
+    from matcher.evaluation import datasets, metrics
+    from matcher.evaluation.datasets import coauthor, synthetic
+    from scripts import coauthor as old_coauthor
+    from scripts import synthetic as old_synthetic
+
+    for name in ("ABOUT", "BASELINES", "STRATEGIES", "EvalSet", "Report", "Context", "evaluate", "one_way_scores",
+                 "rule_violations", "same_company_rate", "rank_matrix", "profile_text", "StrategyResult"):
+        assert hasattr(ev, name), name
+    assert old_metrics.gini is metrics.gini and old_metrics.rank_metrics is metrics.rank_metrics
+    assert old_coauthor.read_coauthor_dir is coauthor.read_coauthor_dir and old_coauthor.backtest is coauthor.backtest
+    assert old_synthetic.generate_event is synthetic.generate_event and old_synthetic.SAMPLE is synthetic.SAMPLE
+    assert datasets.__doc__

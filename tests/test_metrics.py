@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from matcher import metrics as mt
+from matcher.evaluation import metrics as mt
 
 RANKED = ["a", "b", "c", "d", "e"]
 RELEVANT = {"b", "d", "z"}  # z is never ranked

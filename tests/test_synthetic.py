@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from matcher.evaluation.datasets.synthetic import REGIONS, SAMPLE, event_json, generate_event
 from models import parse_event
-from scripts.synthetic import REGIONS, SAMPLE, event_json, generate, generate_event
+from scripts.synthetic import generate
 
 SAMPLE_PATH = Path(__file__).resolve().parents[1] / "scripts" / "data" / "sample_event.json"
 

@@ -379,9 +379,9 @@ def test_plan_event_uses_the_matchers_scores_company_and_roles(hashing_encoder):
 def test_large_room_partner_search_keeps_every_rule(monkeypatch):
     """Above NEAR_TABLES_ABOVE people a swap partner is sought at one's best-liked tables only; the rules hold
     the same way (exercised here on a small room by lowering the threshold)."""
-    from matcher import tables
+    from matcher.tables import solver
 
-    monkeypatch.setattr(tables, "NEAR_TABLES_ABOVE", 10)
+    monkeypatch.setattr(solver, "NEAR_TABLES_ABOVE", 10)
     n = 60
     roles = ["investor" if i % 6 == 0 else "" for i in range(n)]
     a = sym(n, 9)
@@ -431,3 +431,19 @@ def test_a_team_is_not_seated_where_it_breaks_a_role_maximum():
         "role_mix": [{"role": "investor", "max": 2}]}), roles=roles)
     for r in (1, 2):
         assert plan.seat_of("p1", r) == plan.seat_of("p2", r) != plan.seat_of("p0", r) == 1
+
+
+def test_public_names_import_from_the_old_module_path():
+    """``matcher.tables`` became a package; every name code and users imported from the module still imports."""
+    import importlib
+
+    tables = importlib.import_module("matcher.tables")
+    names = ["ABSENT", "BYE", "GLOBAL_TABU_MAX", "NEAR_TABLES", "NEAR_TABLES_ABOVE", "Progress", "Seating",
+             "SeatingProblem", "affinity_bound", "check_rules", "count_repeats", "find_violations", "plan_affinity",
+             "plan_event", "plan_tables", "random_seating", "solve_seating", "table_capacities", "tabu_budget"]
+    missing = [x for x in names if not hasattr(tables, x)]
+    assert missing == [] and set(names) <= set(tables.__all__)
+    from matcher.tables.plan import plan_event as pe
+    from matcher.tables.solver import solve_seating as ss
+
+    assert tables.plan_event is pe and tables.solve_seating is ss and (tables.ABSENT, tables.BYE) == (-1, -2)
