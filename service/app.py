@@ -1,5 +1,6 @@
 """The app factory: ``create_app(config=None)`` wires storage, errors, metrics, every resource's blueprint
-(events, attendees, matches and feedback in :mod:`service.api`; table plans in :mod:`service.tableplans`),
+(events, attendees, matches and feedback in :mod:`service.api`; table plans in :mod:`service.tableplans`;
+background jobs in :mod:`service.jobs`),
 OpenAPI and the docs page.
 
 Nothing heavy happens here: the encoder and the per-event matchers load lazily, once per process.
@@ -18,9 +19,10 @@ from typing import Any
 from flask import Flask, Response, render_template
 
 from service import errors, metrics
+from service.background import JobRunner
 from service.engines import EngineRegistry
 from service.errors import ApiError
-from service.storage import Store, default_url
+from service.storage import JobStore, Store, default_url
 
 ENCODERS = ("model", "hashing")
 
@@ -39,6 +41,11 @@ def default_config() -> dict[str, Any]:
         "CREATE_TABLES": env("MATCHMAKER_CREATE_TABLES", "1") != "0",
         # adds X-Matchmaker-Worker: PID to answers (tests and load tests telling workers apart)
         "EXPOSE_WORKER": env("MATCHMAKER_EXPOSE_WORKER", "0") == "1",
+        # table plans: people x rounds x effort above this run as a background job (202 + a URL to poll)
+        "PLAN_SYNC_WORK": float(env("MATCHMAKER_PLAN_SYNC_WORK", "2000")),
+        "MAX_PLAN_PEOPLE": int(env("MATCHMAKER_MAX_PLAN_PEOPLE", "10000")),
+        "JOB_THREADS": int(env("MATCHMAKER_JOB_THREADS", "1")),      # background jobs per worker process
+        "JOB_QUEUE": int(env("MATCHMAKER_JOB_QUEUE", "8")),          # at most this many pending per worker
     }
 
 
@@ -48,6 +55,7 @@ class Services:
 
     store: Store
     registry: EngineRegistry
+    jobs: JobRunner
 
 
 def encoder_factory(config: dict[str, Any]):
@@ -78,7 +86,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             store.create_all()
         except Exception:  # another worker created them at the same moment; /readyz reports real trouble
             pass
-    app.extensions["matchmaker"] = Services(store, EngineRegistry(store, encoder_factory(app.config)))
+    runner = JobRunner(JobStore(store), threads=int(app.config["JOB_THREADS"]),
+                       max_queued=int(app.config["JOB_QUEUE"]))
+    app.extensions["matchmaker"] = Services(store, EngineRegistry(store, encoder_factory(app.config)), runner)
 
     errors.init_app(app)
     metrics.init_app(app)
@@ -100,9 +110,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             resp.headers["X-Matchmaker-Worker"] = pid
             return resp
 
-    from service import api, tableplans
+    from service import api, jobs, tableplans
 
-    for blueprint in (api.bp, tableplans.bp):
+    for blueprint in (api.bp, tableplans.bp, jobs.bp):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

@@ -102,10 +102,19 @@ class EngineRegistry:
                 entry.matcher.set_event(row.event)
         return entry
 
-    def _load(self, row: EventRow) -> _Entry:
+    def snapshot(self, row: EventRow) -> Matcher:
+        """A private matcher of ``row``'s event as stored now, shared with no request (background jobs use it,
+        so a long plan never holds the lock the event's match requests wait on)."""
+        return self._build(row)[0]
+
+    def _build(self, row: EventRow) -> tuple[Matcher, list]:
         people = self.store.all_attendees(row.pk)
         m = Matcher(row.event, self.encoder, **self.matcher_kwargs)
         m.upsert(people)
+        return m, people
+
+    def _load(self, row: EventRow) -> _Entry:
+        m, people = self._build(row)
         self.full_loads_ += 1
         return _Entry(m, row.seq, row.created_at, {attendee_hash(row.pk, a.id): a.id for a in people})
 

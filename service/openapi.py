@@ -44,8 +44,11 @@ ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[str, str]]]] =
      {201: s.FeedbackResult, 200: s.FeedbackResult}, []),
     ("get", "/v1/events/{event}/attendees/{attendee}/feedback", "Feedback given by an attendee", None,
      {200: s.FeedbackList}, []),
-    ("post", "/v1/events/{event}/table-plans", "Plan seating: tables over rounds for the event", TablePlanRequest,
-     {200: TablePlan}, []),
+    ("post", "/v1/events/{event}/table-plans",
+     "Plan seating: tables over rounds for the event (large plans, or Prefer: respond-async: 202 and a job)",
+     TablePlanRequest, {200: TablePlan, 202: s.JobOut, 422: s.ErrorBody, 503: s.ErrorBody}, []),
+    ("get", "/v1/jobs/{job}", "A background job: queued, running, done (with its answer) or failed", None,
+     {200: s.JobOut}, []),
 ]
 
 PUBLIC = [
@@ -93,7 +96,7 @@ def build_spec(version: str = "0.1.0") -> dict[str, Any]:
         op: dict[str, Any] = {"summary": summary, "operationId": f"{method}_{_op(path)}",
                               "security": [{"bearer": []}, {"apiKey": []}], "responses": {}}
         params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                  for p in ("event", "attendee") if "{" + p + "}" in path]
+                  for p in ("event", "attendee", "job") if "{" + p + "}" in path]
         params += [{"name": n, "in": "query", "required": False, "description": d, "schema": {"type": "integer"}}
                    for n, d in query]
         if params:

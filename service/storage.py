@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import pydantic_core
 from sqlalchemy import and_, create_engine, delete, event, exists, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -47,6 +48,13 @@ class Conflict(StorageError):
 
 class _NotFound(Exception):
     """Rolls a write back when its target is missing."""
+
+
+def error_json(status: int, code: str, message: str) -> str:
+    """The ``error`` member of the one error shape, as stored with a failed job."""
+    import json
+
+    return json.dumps({"status": status, "code": code, "message": message, "details": []})
 
 
 def now() -> datetime:
@@ -289,11 +297,11 @@ class Store:
             c.execute(update(t.events).where(t.events.c.pk == event_pk).values(data=ev.model_dump_json()))
 
     def delete_event(self, event_pk: int) -> None:
-        """Erase an event with every attendee, feedback and no longer referenced embedding."""
+        """Erase an event with every attendee, feedback, job and no longer referenced embedding."""
         with self.engine.begin() as c:
             hashes = [r[0] for r in c.execute(select(t.text_refs.c.text_hash).distinct()
                                              .where(t.text_refs.c.event_pk == event_pk))]
-            for table in (t.attendees, t.feedback, t.text_refs, t.changes):
+            for table in (t.attendees, t.feedback, t.text_refs, t.changes, t.jobs):
                 c.execute(delete(table).where(table.c.event_pk == event_pk))
             c.execute(delete(t.events).where(t.events.c.pk == event_pk))
             self._collect(c, hashes)
@@ -409,9 +417,47 @@ class Store:
                 t.text_refs.c.event_pk == event_pk, t.text_refs.c.id_hash == h))]
             c.execute(delete(t.text_refs).where(t.text_refs.c.event_pk == event_pk, t.text_refs.c.id_hash == h))
             c.execute(insert(t.changes).values(event_pk=event_pk, seq=seq, id_hash=h))
+            self._forget_in_others(c, event_pk, attendee_id, seq)
+            self._forget_in_jobs(c, event_pk, attendee_id)
             self._collect(c, hashes)
             self._prune(c, event_pk, seq)
         return True
+
+    def _forget_in_others(self, c: Connection, event_pk: int, attendee_id: str, seq: int) -> None:
+        """Take an erased id out of every other attendee's ``connections`` and ``blocked`` (and log them as
+        changed, so every worker's matcher forgets the tie too)."""
+        needle = pydantic_core.to_json(attendee_id).decode()  # how model_dump_json wrote it
+        a = t.attendees.c
+        q = select(a.attendee_id, a.id_hash, a.data).where(a.event_pk == event_pk,
+                                                           a.data.contains(needle, autoescape=True))
+        rows = []
+        for aid, ah, data in c.execute(q).all():
+            person = Attendee.model_validate_json(data, context=STORED)
+            if attendee_id in person.connections or attendee_id in person.blocked:
+                person = person.model_copy(update={
+                    "connections": [x for x in person.connections if x != attendee_id],
+                    "blocked": [x for x in person.blocked if x != attendee_id]})
+                rows.append({"b_id": aid, "b_data": person.model_dump_json(), "b_hash": ah})
+        if rows:
+            from sqlalchemy import bindparam
+
+            c.execute(update(t.attendees).where(a.event_pk == event_pk, a.attendee_id == bindparam("b_id"))
+                      .values(data=bindparam("b_data"), updated_seq=seq),
+                      [{"b_id": r["b_id"], "b_data": r["b_data"]} for r in rows])
+            c.execute(insert(t.changes), [{"event_pk": event_pk, "seq": seq, "id_hash": r["b_hash"]} for r in rows])
+
+    def _forget_in_jobs(self, c: Connection, event_pk: int, attendee_id: str) -> None:
+        """Finished jobs whose request or answer names an erased id go; pending ones that cover them (by name,
+        or everyone) fail: their answer would name them."""
+        j = t.jobs.c
+        needle = pydantic_core.to_json(attendee_id).decode()
+        c.execute(delete(t.jobs).where(j.event_pk == event_pk, j.status.in_(["done", "failed"]),
+                                       j.request.contains(needle, autoescape=True)
+                                       | j.result.contains(needle, autoescape=True)))
+        gone = error_json(409, "conflict", "an attendee this job covers was erased meanwhile; submit it again")
+        covers = j.request.contains(needle, autoescape=True) | j.request.contains('"attendees":null')
+        c.execute(update(t.jobs).where(j.event_pk == event_pk, j.status.in_(["queued", "running"]), covers)
+                  .values(status="failed", error=gone, result=None, updated_at=now()))
 
     def _collect(self, c: Connection, text_hashes: Iterable[str]) -> None:
         """Delete the embeddings of ``text_hashes`` that no attendee references any more (any model)."""
@@ -461,6 +507,70 @@ class Store:
         q2 = select(f.from_id).where(f.event_pk == event_pk, f.to_id == attendee_id, f.kind == "blocked")
         with self.engine.connect() as c:
             return {r[0] for r in c.execute(q1.union(q2))}
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """A background job as stored."""
+
+    id: str
+    tenant_id: int
+    event_pk: int
+    kind: str
+    status: str
+    request: str
+    result: str | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class JobStore:
+    """The ``mm_jobs`` rows: create, read (per tenant), heartbeat, finish, erase."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def create(self, tenant_id: int, event_pk: int, kind: str, request: str) -> JobRow:
+        ts = now()
+        job_id = secrets.token_urlsafe(18)
+        with self.store.engine.begin() as c:
+            c.execute(insert(t.jobs).values(id=job_id, tenant_id=tenant_id, event_pk=event_pk, kind=kind,
+                                            status="queued", request=request, created_at=ts, updated_at=ts))
+        row = self.get(tenant_id, job_id)
+        assert row is not None
+        return row
+
+    def get(self, tenant_id: int, job_id: str) -> JobRow | None:
+        q = select(t.jobs).where(t.jobs.c.id == job_id, t.jobs.c.tenant_id == tenant_id)
+        with self.store.engine.connect() as c:
+            r = c.execute(q).first()
+        return None if r is None else JobRow(**r._mapping)
+
+    def set_status(self, job_id: str, status: str, *, result: str | None = None, error: str | None = None,
+                   only_if_pending: bool = False) -> bool:
+        """Move a job on; False when it is gone (its event was erased) or, with ``only_if_pending``, finished."""
+        q = update(t.jobs).where(t.jobs.c.id == job_id)
+        if only_if_pending:
+            q = q.where(t.jobs.c.status.in_(["queued", "running"]))
+        with self.store.engine.begin() as c:
+            res = c.execute(q.values(status=status, result=result, error=error, updated_at=now()))
+            return bool(res.rowcount)
+
+    def touch(self, job_ids: Sequence[str]) -> None:
+        """The heartbeat of the jobs this process is running or holds queued."""
+        if job_ids:
+            with self.store.engine.begin() as c:
+                c.execute(update(t.jobs).where(t.jobs.c.id.in_(list(job_ids)),
+                                               t.jobs.c.status.in_(["queued", "running"]))
+                          .values(updated_at=now()))
+
+    def prune(self, older_than: datetime) -> int:
+        """Forget finished jobs last changed before ``older_than``."""
+        with self.store.engine.begin() as c:
+            res = c.execute(delete(t.jobs).where(t.jobs.c.updated_at < older_than,
+                                                 t.jobs.c.status.in_(["done", "failed"])))
+            return res.rowcount or 0
 
 
 class DbEmbeddingCache(EmbeddingCache):
