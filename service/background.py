@@ -35,17 +35,20 @@ class JobRunner:
     """Runs jobs of this process: ``threads`` daemon threads, at most ``max_queued`` waiting."""
 
     def __init__(self, jobs: JobStore, *, threads: int = 1, max_queued: int = 8, heartbeat_s: float = 5.0,
-                 stale_s: float = 60.0, keep_s: float = 86400.0):
+                 stale_s: float = 60.0, keep_s: float = 86400.0,
+                 prune_every_s: float = 600.0):
         self.jobs = jobs
         self.threads = threads
         self.max_queued = max_queued
         self.heartbeat_s = heartbeat_s
         self.stale_s = stale_s
         self.keep_s = keep_s
+        self.prune_every_s = prune_every_s
         self._queue: queue.Queue = queue.Queue()
         self._pending: set[str] = set()
         self._lock = threading.Lock()
         self._started = False
+        self._pruned = 0.0
 
     def _start(self) -> None:
         for i in range(self.threads):
@@ -61,6 +64,9 @@ class JobRunner:
                                     "shortly", headers={"Retry-After": "5"})
             if not self._started:
                 self._start()
+            if time.monotonic() - self._pruned >= self.prune_every_s:  # forget finished jobs past keep_s
+                self.jobs.prune(now() - timedelta(seconds=self.keep_s))
+                self._pruned = time.monotonic()
             row = self.jobs.create(tenant_id, event_pk, kind, request)
             self._pending.add(row.id)
         self._queue.put((row.id, kind, work))
@@ -97,16 +103,14 @@ class JobRunner:
                              only_if_pending=True)
 
     def _beat(self) -> None:
-        last_prune = 0.0
         while True:
             time.sleep(self.heartbeat_s)
+            with self._lock:
+                ids = list(self._pending)
+            if not ids:
+                continue
             try:
-                with self._lock:
-                    ids = list(self._pending)
                 self.jobs.touch(ids)
-                if time.monotonic() - last_prune > 600:
-                    self.jobs.prune(now() - timedelta(seconds=self.keep_s))
-                    last_prune = time.monotonic()
             except Exception as exc:  # a database hiccup: the next beat tries again
                 log.warning("job heartbeat failed: %s", type(exc).__name__)
 

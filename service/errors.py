@@ -21,7 +21,8 @@ log = logging.getLogger("matchmaker.service")
 #: Error code of each HTTP status werkzeug can raise.
 CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    406: "not_acceptable", 409: "conflict", 411: "length_required", 413: "payload_too_large",
+    406: "not_acceptable", 409: "conflict", 411: "length_required", 412: "precondition_failed",
+    413: "payload_too_large",
     414: "uri_too_long", 415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests",
     431: "request_header_fields_too_large", 500: "internal_error", 501: "not_implemented",
     503: "service_unavailable",
@@ -104,6 +105,18 @@ def init_app(app: Flask) -> None:
             if limit:
                 message = f"request body too large: at most {limit} bytes"
         return error_response(status, CODES.get(status, "error"), message, headers=headers)
+
+    from service.storage import Gone, StorageError
+
+    @app.errorhandler(Gone)
+    def _gone(exc: Gone):
+        # deleted by another request while this one ran (e.g. the event, under a write to it)
+        return error_response(404, "not_found", str(exc))
+
+    @app.errorhandler(StorageError)
+    def _storage(exc: StorageError):
+        # a write that cannot be done as asked because of another one (Conflict, Stale)
+        return error_response(409, "conflict", str(exc))
 
     from sqlalchemy.exc import DataError
 

@@ -164,6 +164,24 @@ def event_or_404(event_id: str) -> EventRow:
     return row
 
 
+# ------------------------------------------------------------------------------------------------ versions
+def precondition(version: int, what: str) -> None:
+    """412 when the request carries ``If-Match`` and none of its tags is ``version`` (the current ETag)."""
+    wanted = request.if_match
+    if wanted and not wanted.contains(str(version)):
+        raise ApiError(412, f"{what} has changed since the version in If-Match; its current ETag is "
+                            f"\"{version}\": read it again and retry", code="precondition_failed",
+                       headers={"ETag": f'"{version}"'})
+
+
+def with_etag(body: Any, version: int, status: int = 200) -> Response:
+    """A JSON answer carrying ``ETag: "version"``."""
+    resp = jsonify(body)
+    resp.status_code = status
+    resp.set_etag(str(version))
+    return resp
+
+
 # ------------------------------------------------------------------------------------------------ answers
 def created(body: Any, location: str) -> Response:
     """201 with ``Location``."""

@@ -13,14 +13,19 @@ from models import Attendee, EventFile
 from service.storage import Conflict, Store
 
 
+def encode_texts(encoder: CachedEncoder, batch: Sequence[Attendee]) -> None:
+    """Encode (and store the vectors of) the batch's texts not encoded yet."""
+    texts = list(dict.fromkeys(x for a in batch for it in (facet_items(a),) for f in FACETS for x in it[f]))
+    if texts:
+        encoder.encode(texts)
+
+
 def ingest(store: Store, encoder: CachedEncoder, event_pk: int, batch: Sequence[Attendee]) -> tuple[int, int]:
     """Encode what is new, then upsert. Returns ``(created, updated)``.
 
     Vectors are stored before the attendee rows, so any worker that sees the rows finds their vectors.
     """
-    texts = list(dict.fromkeys(x for a in batch for it in (facet_items(a),) for f in FACETS for x in it[f]))
-    if texts:
-        encoder.encode(texts)
+    encode_texts(encoder, batch)
     return store.upsert_attendees(event_pk, batch)
 
 

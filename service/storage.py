@@ -46,6 +46,14 @@ class Conflict(StorageError):
     """The thing to create exists already."""
 
 
+class Gone(StorageError):
+    """The thing to change was deleted meanwhile (the event, or the attendee of a conditional write)."""
+
+
+class Stale(StorageError):
+    """A conditional write found the row changed since the version it was based on."""
+
+
 class _NotFound(Exception):
     """Rolls a write back when its target is missing."""
 
@@ -282,7 +290,7 @@ class Store:
                   .values(seq=t.events.c.seq + 1, updated_at=now()))
         seq = c.execute(select(t.events.c.seq).where(t.events.c.pk == event_pk)).scalar()
         if seq is None:
-            raise StorageError("the event was deleted meanwhile")
+            raise Gone("the event was deleted meanwhile")
         return int(seq)
 
     def _prune(self, c: Connection, event_pk: int, seq: int) -> None:
@@ -296,6 +304,18 @@ class Store:
             self._bump(c, event_pk)
             c.execute(update(t.events).where(t.events.c.pk == event_pk).values(data=ev.model_dump_json()))
 
+    def change_event(self, event_pk: int, change: dict[str, Any], *, expect: int | None = None) -> None:
+        """Apply ``change`` (fields of the Event) to the event as stored, under its write lock, so concurrent
+        changes of different fields all hold. ``expect``: the version (``seq``) it must still be at, else
+        :class:`Stale`."""
+        with self.engine.begin() as c:
+            seq = self._bump(c, event_pk)
+            if expect is not None and seq - 1 != expect:
+                raise Stale(f"the event changed meanwhile (version {seq - 1}, not {expect})")
+            data = c.execute(select(t.events.c.data).where(t.events.c.pk == event_pk)).scalar_one()
+            ev = Event.model_validate_json(data, context=STORED).model_copy(update=change)
+            c.execute(update(t.events).where(t.events.c.pk == event_pk).values(data=ev.model_dump_json()))
+
     def delete_event(self, event_pk: int) -> None:
         """Erase an event with every attendee, feedback, job and no longer referenced embedding."""
         with self.engine.begin() as c:
@@ -307,18 +327,40 @@ class Store:
             self._collect(c, hashes)
 
     # ------------------------------------------------------------------------------------------- attendees
-    def upsert_attendees(self, event_pk: int, batch: Sequence[Attendee]) -> tuple[int, int]:
-        """Insert or replace attendees by id, all or nothing. Returns ``(created, updated)``."""
+    def upsert_attendees(self, event_pk: int, batch: Sequence[Attendee], *,
+                         expect: dict[str, int] | None = None) -> tuple[int, int]:
+        """Insert or replace attendees by id, all or nothing. Returns ``(created, updated)``.
+
+        ``expect``: ``{id: version}`` of attendees that must still be at that version (their
+        :meth:`get_attendee_version`), checked under the write lock: :class:`Stale` when one changed meanwhile,
+        :class:`Gone` when one was deleted; nothing is written then.
+        """
+        return self._upsert(event_pk, batch, expect)[:2]
+
+    def replace_attendee(self, event_pk: int, a: Attendee, version: int) -> int:
+        """Compare-and-swap: replace ``a`` only if it is still at ``version``; returns its new version."""
+        return self._upsert(event_pk, [a], {a.id: version})[2]
+
+    def _upsert(self, event_pk: int, batch: Sequence[Attendee],
+                expect: dict[str, int] | None) -> tuple[int, int, int]:
         if not batch:
-            return 0, 0
+            return 0, 0, 0
         ids = [a.id for a in batch]
         with self.engine.begin() as c:
-            seq = self._bump(c, event_pk)
+            seq = self._bump(c, event_pk)  # the event's write lock: everything below sees the last commit
             old: dict[str, Attendee] = {}
+            versions: dict[str, int] = {}
             for i in range(0, len(ids), _CHUNK):
-                q = select(t.attendees.c.attendee_id, t.attendees.c.data).where(
+                q = select(t.attendees.c.attendee_id, t.attendees.c.data, t.attendees.c.updated_seq).where(
                     t.attendees.c.event_pk == event_pk, t.attendees.c.attendee_id.in_(ids[i:i + _CHUNK]))
-                old.update((r[0], Attendee.model_validate_json(r[1], context=STORED)) for r in c.execute(q))
+                for r in c.execute(q):
+                    old[r[0]] = Attendee.model_validate_json(r[1], context=STORED)
+                    versions[r[0]] = int(r[2])
+            for aid, version in (expect or {}).items():
+                if aid not in versions:
+                    raise Gone(f"attendee {aid!r} was deleted meanwhile")
+                if versions[aid] != version:
+                    raise Stale(f"attendee {aid!r} changed meanwhile (version {versions[aid]}, not {version})")
             hashes = {a.id: attendee_hash(event_pk, a.id) for a in batch}
             new_rows = [{"event_pk": event_pk, "attendee_id": a.id, "id_hash": hashes[a.id],
                          "data": a.model_dump_json(), "updated_seq": seq} for a in batch if a.id not in old]
@@ -347,14 +389,19 @@ class Store:
             c.execute(insert(t.changes), [{"event_pk": event_pk, "seq": seq, "id_hash": h} for h in hl])
             self._collect(c, stale)
             self._prune(c, event_pk, seq)
-        return len(new_rows), len(changed)
+        return len(new_rows), len(changed), seq
 
     def get_attendee(self, event_pk: int, attendee_id: str) -> Attendee | None:
-        q = select(t.attendees.c.data).where(t.attendees.c.event_pk == event_pk,
-                                             t.attendees.c.attendee_id == attendee_id)
+        found = self.get_attendee_version(event_pk, attendee_id)
+        return None if found is None else found[0]
+
+    def get_attendee_version(self, event_pk: int, attendee_id: str) -> tuple[Attendee, int] | None:
+        """The attendee and its version (the event sequence of its last write: grows with every change)."""
+        q = select(t.attendees.c.data, t.attendees.c.updated_seq).where(t.attendees.c.event_pk == event_pk,
+                                                                        t.attendees.c.attendee_id == attendee_id)
         with self.engine.connect() as c:
-            data = c.execute(q).scalar()
-        return None if data is None else Attendee.model_validate_json(data, context=STORED)
+            r = c.execute(q).first()
+        return None if r is None else (Attendee.model_validate_json(r[0], context=STORED), int(r[1]))
 
     def list_attendee_ids(self, event_pk: int, limit: int, offset: int) -> tuple[list[str], int]:
         """A page of attendee ids (sorted) and the total count."""

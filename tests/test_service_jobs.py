@@ -143,3 +143,20 @@ def test_a_full_job_queue_answers_503_with_retry_after(db):
     assert_error(r, 503, "service_unavailable", "background jobs")
     assert r.headers["Retry-After"] == "5"
     app.extensions["matchmaker"].store.dispose()
+
+
+def test_finished_jobs_are_forgotten_after_keep_s(api):
+    from sqlalchemy import update
+
+    from service import db as t
+
+    url = api.post(f"{E}/table-plans", json={"table_size": 2}, headers=ASYNC).headers["Location"]
+    wait(api, url)
+    sv = api.app.extensions["matchmaker"]
+    with sv.store.engine.begin() as c:  # finished two days ago
+        c.execute(update(t.jobs).values(updated_at=sv.store.get_event(sv.store.tenant_id("acme"), "e1").created_at
+                                        - timedelta(days=2)))
+    sv.jobs.prune_every_s = 0  # the next submission prunes
+    url2 = api.post(f"{E}/table-plans", json={"table_size": 2}, headers=ASYNC).headers["Location"]
+    assert_error(api.get(url), 404, "not_found")
+    assert wait(api, url2)["status"] == "done"
