@@ -50,7 +50,7 @@ def event_json(row: EventRow, count: int | None = None) -> dict[str, Any]:
 def ingest(row: EventRow, batch: list[Attendee]) -> tuple[int, int]:
     """Encode the batch's texts (stored in the embedding table) and write the attendees, all or nothing."""
     sv = services()
-    return store_ingest(sv.store, sv.registry.encoder, row.pk, batch)
+    return store_ingest(sv.store, sv.registry.encoder_for(row.tenant_id), row.pk, batch)
 
 
 # --------------------------------------------------------------------------------------------------- events
@@ -165,7 +165,7 @@ def patch_attendee(event_id: str, attendee_id: str):
                            details=[{"field": "id", "message": msg}])
         merged = a.model_dump(mode="json") | change
         new = validate(Attendee, merged)
-        encode_texts(sv.registry.encoder, [new])
+        encode_texts(sv.registry.encoder_for(row.tenant_id), [new])
         try:
             version = sv.store.replace_attendee(row.pk, new, version)
         except Stale:

@@ -12,13 +12,15 @@ Nothing heavy happens here: the encoder and the per-event matchers load lazily, 
 
 from __future__ import annotations
 
+import hmac
 import os
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, render_template, request
 
 from service import errors, metrics
+from service.auth import presented_key
 from service.background import JobRunner
 from service.engines import EngineRegistry
 from service.errors import ApiError
@@ -46,6 +48,8 @@ def default_config() -> dict[str, Any]:
         "MAX_PLAN_PEOPLE": int(env("MATCHMAKER_MAX_PLAN_PEOPLE", "10000")),
         "JOB_THREADS": int(env("MATCHMAKER_JOB_THREADS", "1")),      # background jobs per worker process
         "JOB_QUEUE": int(env("MATCHMAKER_JOB_QUEUE", "8")),          # at most this many pending per worker
+        # /metrics answers only 'Authorization: Bearer METRICS_KEY'; unset: /metrics is off (404)
+        "METRICS_KEY": env("MATCHMAKER_METRICS_KEY") or None,
     }
 
 
@@ -91,6 +95,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["matchmaker"] = Services(store, EngineRegistry(store, encoder_factory(app.config)), runner)
 
     errors.init_app(app)
+
+    @app.before_request
+    def _metrics_key() -> None:
+        if request.path != "/metrics":
+            return
+        key = app.config.get("METRICS_KEY")
+        if not key:
+            raise ApiError(404, "metrics are off: set MATCHMAKER_METRICS_KEY and scrape /metrics with "
+                                "'Authorization: Bearer KEY'")
+        if not hmac.compare_digest((presented_key() or "").encode(), str(key).encode()):
+            raise ApiError(401, "missing or wrong metrics key", headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+
     metrics.init_app(app)
     registry = app.extensions["matchmaker"].registry
     every = float(app.config.get("SWEEP_SECONDS", 5.0))

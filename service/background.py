@@ -21,8 +21,9 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Response, jsonify
+from sqlalchemy.exc import SQLAlchemyError
 
-from service.errors import ApiError
+from service.errors import ApiError, where
 from service.http import iso, services
 from service.storage import JobRow, JobStore, now
 
@@ -95,8 +96,12 @@ class JobRunner:
         except ApiError as exc:
             error = json.dumps({"status": exc.status, "code": exc.code, "message": exc.message,
                                 "details": exc.details})
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("job %s (%s): database unavailable: %s", job_id, kind, type(exc).__name__)
+            error = json.dumps({"status": 503, "code": "service_unavailable",
+                                "message": "the database was unavailable; submit it again", "details": []})
         except Exception as exc:  # no message: it may quote attendee data
-            log.error("job %s (%s) failed: %s", job_id, kind, type(exc).__name__)
+            log.error("job %s (%s) failed: %s at %s", job_id, kind, type(exc).__name__, where(exc))
             error = json.dumps({"status": 500, "code": "internal_error", "message": "internal error; it was logged",
                                 "details": []})
         self.jobs.set_status(job_id, "done" if error is None else "failed", result=result, error=error,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from matcher import CachedEncoder
 from matcher.profile import FACETS, facet_items
 from models import Attendee, EventFile
-from service.storage import Conflict, Store
+from service.storage import Conflict, DbEmbeddingCache, Store
 
 
 def encode_texts(encoder: CachedEncoder, batch: Sequence[Attendee]) -> None:
@@ -33,6 +33,8 @@ def load_event_file(store: Store, encoder: CachedEncoder, tenant: str, ef: Event
                     chunk: int = 1000) -> tuple[int, int]:
     """Create (or update) ``ef``'s event for ``tenant`` and upsert its attendees. Returns ``(event_pk, n)``."""
     tid = store.tenant_id(tenant, create=True)
+    if isinstance(encoder.cache, DbEmbeddingCache) and encoder.cache.scope != tid:
+        encoder = CachedEncoder(encoder.encoder, DbEmbeddingCache(store, scope=tid))  # the tenant's own cache
     try:
         row = store.create_event(tid, ef.event)
     except Conflict:

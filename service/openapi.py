@@ -124,9 +124,13 @@ def build_spec(version: str = "0.1.0") -> dict[str, Any]:
             "responses": {"200": {"description": "OK", "content": {"application/json":
                                                                    {"schema": ref(model, "serialization")}}},
                           "503": {"$ref": "#/components/responses/Error"}}}
-    paths["/metrics"] = {"get": {"summary": "Prometheus metrics (text format)", "operationId": "get_metrics",
-                                 "security": [], "responses": {"200": {"description": "Prometheus text",
-                                                                       "content": {"text/plain": {}}}}}}
+    paths["/metrics"] = {"get": {"summary": "Prometheus metrics (text format); Authorization: Bearer "
+                                            "MATCHMAKER_METRICS_KEY (off, 404, when it is not set)",
+                                 "operationId": "get_metrics", "security": [{"bearer": []}],
+                                 "responses": {"200": {"description": "Prometheus text",
+                                                       "content": {"text/plain": {}}},
+                                               "401": {"$ref": "#/components/responses/Error"},
+                                               "404": {"$ref": "#/components/responses/Error"}}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Matchmaker API", "version": version,

@@ -102,9 +102,15 @@ class EventRow:
     updated_at: datetime
 
 
-def _text_hashes(a: Attendee) -> set[str]:
+def text_hash(text: str, scope: int | None = None) -> str:
+    """The key of a text's vector and references: per tenant (``scope``), so that no tenant can learn whether
+    another already submitted a text (a cached vector answers faster than the model, and counts nothing)."""
+    return sha256(text) if scope is None else sha256(f"tenant:{scope}\x00{text}")
+
+
+def _text_hashes(a: Attendee, scope: int | None) -> set[str]:
     items = facet_items(a)
-    return {sha256(x) for f in FACETS for x in items[f]}
+    return {text_hash(x, scope) for f in FACETS for x in items[f]}
 
 
 def default_url() -> str:
@@ -142,7 +148,8 @@ class Store:
                 from pathlib import Path
 
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            kwargs: dict[str, Any] = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+            kwargs: dict[str, Any] = {"connect_args": {"timeout": 30, "check_same_thread": False},
+                                      "hide_parameters": True}
             if not path or path == ":memory:":
                 from sqlalchemy.pool import StaticPool
 
@@ -164,7 +171,8 @@ class Store:
                 conn.exec_driver_sql("BEGIN")
 
             return engine
-        engine = create_engine(self.url, pool_pre_ping=True)
+        # hide_parameters: a failing statement's message (logged, raised) never carries attendee data
+        engine = create_engine(self.url, pool_pre_ping=True, hide_parameters=True)
         if self.schema:
             engine = engine.execution_options(schema_translate_map={None: self.schema})
         return engine
@@ -319,6 +327,9 @@ class Store:
     def delete_event(self, event_pk: int) -> None:
         """Erase an event with every attendee, feedback, job and no longer referenced embedding."""
         with self.engine.begin() as c:
+            # a write first: it takes the write lock before any read (SQLite cannot upgrade a read under
+            # concurrent writers: "database is locked"), and waits for writes to the event in flight
+            self._bump(c, event_pk)
             hashes = [r[0] for r in c.execute(select(t.text_refs.c.text_hash).distinct()
                                              .where(t.text_refs.c.event_pk == event_pk))]
             for table in (t.attendees, t.feedback, t.text_refs, t.changes, t.jobs):
@@ -348,6 +359,7 @@ class Store:
         ids = [a.id for a in batch]
         with self.engine.begin() as c:
             seq = self._bump(c, event_pk)  # the event's write lock: everything below sees the last commit
+            tenant = c.execute(select(t.events.c.tenant_id).where(t.events.c.pk == event_pk)).scalar_one()
             old: dict[str, Attendee] = {}
             versions: dict[str, int] = {}
             for i in range(0, len(ids), _CHUNK):
@@ -377,13 +389,13 @@ class Store:
             # text references: replace those of every attendee in the batch
             stale: set[str] = set()
             for a in changed:
-                stale |= _text_hashes(old[a.id]) - _text_hashes(a)
+                stale |= _text_hashes(old[a.id], tenant) - _text_hashes(a, tenant)
             hl = list(hashes.values())
             for i in range(0, len(hl), _CHUNK):
                 c.execute(delete(t.text_refs).where(t.text_refs.c.event_pk == event_pk,
                                                     t.text_refs.c.id_hash.in_(hl[i:i + _CHUNK])))
             refs = [{"event_pk": event_pk, "id_hash": hashes[a.id], "text_hash": h}
-                    for a in batch for h in _text_hashes(a)]
+                    for a in batch for h in _text_hashes(a, tenant)]
             if refs:
                 c.execute(insert(t.text_refs), refs)
             c.execute(insert(t.changes), [{"event_pk": event_pk, "seq": seq, "id_hash": h} for h in hl])
@@ -621,15 +633,17 @@ class JobStore:
 
 
 class DbEmbeddingCache(EmbeddingCache):
-    """Embedding vectors in the ``mm_embeddings`` table, keyed by (model id, sha256 of the text).
+    """Embedding vectors in the ``mm_embeddings`` table, keyed by (model id, :func:`text_hash`).
 
-    Every worker and machine on the same database shares it, so a text is encoded once, ever, and a restart
-    rebuilds the indexes from stored vectors.
+    Every worker and machine on the same database shares it, so a text is encoded once per tenant (``scope``),
+    ever, and a restart rebuilds the indexes from stored vectors. Tenants never share a vector: whether a text
+    is cached tells nothing about what another tenant submitted.
     """
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, scope: int | None = None):
         super().__init__()
         self.store = store
+        self.scope = scope
 
     def __len__(self) -> int:
         with self.store.engine.connect() as c:
@@ -638,7 +652,7 @@ class DbEmbeddingCache(EmbeddingCache):
     def get_many(self, model_id: str, texts: Iterable[str]) -> dict[str, np.ndarray]:
         by_hash: dict[str, list[str]] = {}
         for x in texts:
-            by_hash.setdefault(sha256(x), []).append(x)
+            by_hash.setdefault(text_hash(x, self.scope), []).append(x)
         hl = list(by_hash)
         out: dict[str, np.ndarray] = {}
         e = t.embeddings.c
@@ -656,7 +670,8 @@ class DbEmbeddingCache(EmbeddingCache):
         rows = {}
         for x, v in zip(texts, vectors, strict=True):
             v = np.asarray(v, dtype="<f4")
-            rows[sha256(x)] = {"model_id": model_id, "text_hash": sha256(x), "dim": int(v.shape[0]),
+            h = text_hash(x, self.scope)
+            rows[h] = {"model_id": model_id, "text_hash": h, "dim": int(v.shape[0]),
                                "vector": v.tobytes()}
         if not rows:
             return
