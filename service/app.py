@@ -40,6 +40,8 @@ def default_config() -> dict[str, Any]:
         "HASHING_DIM": int(env("MATCHMAKER_HASHING_DIM", "384")),
         "MAX_CONTENT_LENGTH": int(env("MATCHMAKER_MAX_BODY", str(16 * 1024 * 1024))),
         "MAX_BATCH": int(env("MATCHMAKER_MAX_BATCH", "5000")),
+        # seconds a request body may take to arrive (a slow client holds one thread that long at most)
+        "BODY_TIMEOUT": float(env("MATCHMAKER_BODY_TIMEOUT", "30")),
         "CREATE_TABLES": env("MATCHMAKER_CREATE_TABLES", "1") != "0",
         # adds X-Matchmaker-Worker: PID to answers (tests and load tests telling workers apart)
         "EXPOSE_WORKER": env("MATCHMAKER_EXPOSE_WORKER", "0") == "1",

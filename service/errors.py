@@ -22,9 +22,9 @@ log = logging.getLogger("matchmaker.service")
 #: Error code of each HTTP status werkzeug can raise.
 CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    406: "not_acceptable", 409: "conflict", 411: "length_required", 412: "precondition_failed",
-    413: "payload_too_large",
-    414: "uri_too_long", 415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests",
+    406: "not_acceptable", 408: "request_timeout", 409: "conflict", 411: "length_required",
+    412: "precondition_failed", 413: "payload_too_large", 414: "uri_too_long", 415: "unsupported_media_type",
+    417: "expectation_failed", 422: "validation_error", 429: "too_many_requests",
     431: "request_header_fields_too_large", 500: "internal_error", 501: "not_implemented",
     503: "service_unavailable",
 }

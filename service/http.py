@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import ValidationError
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from models import from_pydantic
 from service.auth import require_key
@@ -63,10 +65,50 @@ def _parse_constant(name: str) -> Any:
     raise _BadNumber(f"{name}, which JSON does not allow")
 
 
+def read_body() -> bytes:
+    """The request body, read in chunks under a deadline and a size limit: 408 when it has not all arrived
+    within ``BODY_TIMEOUT`` seconds (a client trickling a body holds a thread that long at most), 413 past
+    ``MAX_CONTENT_LENGTH`` (chunked bodies, without a Content-Length, included)."""
+    cfg = current_app.config
+    limit = cfg.get("MAX_CONTENT_LENGTH")
+    if limit and request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge()
+    timeout = float(cfg.get("BODY_TIMEOUT", 30.0))
+    sock = request.environ.get("gunicorn.socket")  # elsewhere (the test client) the body is in memory
+    deadline = time.monotonic() + timeout
+    parts, size = [], 0
+    try:
+        while True:
+            if sock is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                sock.settimeout(left)
+            try:
+                chunk = request.stream.read(65536)
+            except ClientDisconnected:  # werkzeug's name for a read that failed, our timeout included
+                if sock is not None and time.monotonic() >= deadline - 0.05:
+                    raise TimeoutError from None
+                raise
+            if not chunk:
+                break
+            size += len(chunk)
+            if limit and size > limit:
+                raise RequestEntityTooLarge()
+            parts.append(chunk)
+    except TimeoutError:  # socket.timeout
+        raise ApiError(408, f"the request body did not arrive within {timeout:g} s", code="request_timeout",
+                       headers={"Connection": "close"}) from None
+    finally:
+        if sock is not None:
+            sock.settimeout(None)
+    return b"".join(parts)
+
+
 def read_json() -> Any:
     """The decoded request body; 400 naming the problem when it is not JSON (NaN, Infinity, numbers that
     overflow a double and integers of more than :data:`MAX_INT_DIGITS` digits included)."""
-    raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    raw = read_body()
     if not raw.strip():
         raise ApiError(400, "request body is empty; send a JSON object", code="invalid_json")
     try:
