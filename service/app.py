@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Flask, Response, render_template, request
 
-from service import errors, metrics
+from service import errors, metrics, ratelimit
 from service.auth import presented_key
 from service.background import JobRunner
 from service.engines import EngineRegistry
@@ -52,6 +52,9 @@ def default_config() -> dict[str, Any]:
         "JOB_QUEUE": int(env("MATCHMAKER_JOB_QUEUE", "8")),          # at most this many pending per worker
         # /metrics answers only 'Authorization: Bearer METRICS_KEY'; unset: /metrics is off (404)
         "METRICS_KEY": env("MATCHMAKER_METRICS_KEY") or None,
+        # requests per API key on /v1 ("" turns limits off); memory:// counts per worker, redis://... shares
+        "RATE_LIMIT": env("MATCHMAKER_RATE_LIMIT", "1200 per minute"),
+        "RATE_LIMIT_STORAGE": env("MATCHMAKER_RATE_LIMIT_STORAGE", "memory://"),
     }
 
 
@@ -110,6 +113,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             raise ApiError(401, "missing or wrong metrics key", headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
 
     metrics.init_app(app)
+    ratelimit.init_app(app)
     registry = app.extensions["matchmaker"].registry
     every = float(app.config.get("SWEEP_SECONDS", 5.0))
 

@@ -101,6 +101,9 @@ def init_app(app: Flask) -> None:
             if allowed:
                 message = f"method not allowed; this endpoint accepts {', '.join(sorted(allowed))}"
                 headers["Allow"] = ", ".join(exc.valid_methods or [])
+        if status == 429:
+            message = f"rate limit exceeded: at most {exc.description} per API key; retry after the seconds in " \
+                      "Retry-After"
         if status == 413:
             limit = app.config.get("MAX_CONTENT_LENGTH")
             if limit:

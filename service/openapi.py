@@ -115,7 +115,7 @@ def build_spec(version: str = "0.1.0") -> dict[str, Any]:
                 op["responses"][str(status)] = {"description": "OK",
                                                 "content": {"application/json":
                                                             {"schema": ref(model, "serialization")}}}
-        for status in (400, 401, 404, 405, 413):
+        for status in (400, 401, 404, 405, 408, 413, 429, 503):
             op["responses"].setdefault(str(status), {"$ref": "#/components/responses/Error"})
         paths.setdefault(path, {})[method] = op
     for method, path, summary, model in PUBLIC:
