@@ -96,9 +96,18 @@ class Encoder:
 
     @property
     def model_id(self) -> str:
-        """Cache key of the model: its name and the precision actually used."""
-        self._load()
-        return f"{self.model_name}@{self.precision_}"
+        """Cache key of the model: its name and precision, known without loading it (so a run whose texts are
+        all cached never loads torch). Before loading, ``"auto"`` is the precision it will pick on this CPU;
+        in the rare case calibration then keeps fp32 on a bfloat16 CPU, the key changes on load (a
+        :class:`CachedEncoder` looks up again under the new key)."""
+        return f"{self.model_name}@{self.precision_ or self.expected_precision()}"
+
+    def expected_precision(self) -> str:
+        """The precision loading will use: the forced one, or for ``"auto"`` bf16 where the CPU runs it natively
+        (subject to calibration), else fp32."""
+        if self.precision == "auto":
+            return "bf16" if cpu_has_bf16() else "fp32"
+        return self.precision
 
     @property
     def dim(self) -> int:
@@ -124,6 +133,10 @@ class Encoder:
                 return
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            # a library prints nothing: no "Loading weights" bar, no advisory warnings on stderr
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+            os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
             from sentence_transformers import SentenceTransformer
 
             path = self._resolve_path()
@@ -289,6 +302,8 @@ class CachedEncoder:
         missing = [t for t in unique if t not in found]
         if missing:
             vecs = self.encoder.encode(missing)
+            if self.model_id != model_id:  # the model settled its precision on load: the key changed
+                return self.encode(texts)
             self.encoded_ += len(missing)
             self.cache.put_many(model_id, missing, vecs)
             found.update(zip(missing, vecs, strict=True))

@@ -23,6 +23,8 @@ COMMANDS = {
     "rotations": "scripts.tables:rotations",
     "evaluate": "scripts.evaluate:evaluate",
     "generate": "scripts.synthetic:generate",
+    "import": "scripts.importer:import_registrations",
+    "cards": "scripts.cards:cards",
 }
 
 _HELP = {
@@ -34,6 +36,8 @@ _HELP = {
     "rotations": "1:1 speed-networking rotations.",
     "evaluate": "Score ranking strategies on an event with ground truth.",
     "generate": "Write a seeded synthetic event (and its ground truth).",
+    "import": "Turn a registration export (CSV, XLSX) into an event file.",
+    "cards": "Printable 'people you should meet' cards, one per attendee.",
 }
 
 

@@ -2,19 +2,27 @@
 embedding cache and the encoder (chosen by :func:`matcher.encoder.make_encoder`, through the cache).
 
 Every user mistake leaves here as :class:`click.UsageError` or :class:`click.ClickException`, never a traceback.
+Importing this module is cheap (click and the pydantic models): the engine, FAISS and the model are imported
+only once the arguments have been checked, and torch only when a text is not in the cache.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+from pydantic import ValidationError
 
-from matcher.encoder import EmbeddingCache, EncoderError, make_encoder
-from models import InvalidInput, load_event
+from models import InvalidInput, from_pydantic, load_event
+
+if TYPE_CHECKING:
+    from matcher.encoder import EmbeddingCache
 
 #: Dimensions of the hashing stand-in encoder the commands use (``--encoder hashing``).
 HASHING_DIM = 64
@@ -22,7 +30,7 @@ HASHING_DIM = 64
 MAX_ERRORS = 20
 
 
-def fail_invalid(what: str, exc: InvalidInput) -> click.ClickException:
+def fail_invalid(what: str, exc: InvalidInput, limit: int = MAX_ERRORS) -> click.ClickException:
     """A ClickException listing ``exc``'s field errors under ``what``.
 
     >>> print(fail_invalid("invalid event file e.json",
@@ -30,8 +38,8 @@ def fail_invalid(what: str, exc: InvalidInput) -> click.ClickException:
     invalid event file e.json:
       attendees[0].id: required
     """
-    lines = "\n".join(f"  {e['field'] or '(document)'}: {e['message']}" for e in exc.errors[:MAX_ERRORS])
-    more = f"\n  ... and {len(exc.errors) - MAX_ERRORS} more" if len(exc.errors) > MAX_ERRORS else ""
+    lines = "\n".join(f"  {e['field'] or '(document)'}: {e['message']}" for e in exc.errors[:limit])
+    more = f"\n  ... and {len(exc.errors) - limit} more" if len(exc.errors) > limit else ""
     return click.ClickException(f"{what}:\n{lines}{more}")
 
 
@@ -45,13 +53,39 @@ def existing_file(path: str, what: str) -> Path:
     return p
 
 
+#: Registration exports an event option also takes (read with the default column mapping).
+SPREADSHEETS = (".csv", ".tsv", ".xlsx", ".xlsm")
+
+
 def read_event_or_fail(path: str):
-    """Load and validate an event file, turning every problem into a ClickException naming it."""
+    """Load and validate an event file, turning every problem into a ClickException naming it. A ``.csv`` or
+    ``.xlsx`` registration export is read as the attendees of an event named after the file (default column
+    mapping; ``matchmaker import`` takes a mapping file)."""
     p = existing_file(path, "event file")
+    if p.suffix.lower() in SPREADSHEETS:
+        return read_registrations_or_fail(p)
     try:
         return load_event(p)
     except InvalidInput as exc:
         raise fail_invalid(f"invalid event file {path}", exc) from None
+
+
+def read_registrations_or_fail(path: Path, mapping=None, *, sheet: str | None = None, event_id: str | None = None,
+                               event_name: str = ""):
+    """A registration export (CSV or XLSX) as an event file; every bad row named in one ClickException."""
+    from models import Event, EventFile
+    from models.registrations import attendees_from_rows, read_table
+
+    try:
+        table = read_table(path, sheet=sheet, names=mapping.names() if mapping else ())
+        attendees = attendees_from_rows(table, mapping)
+    except InvalidInput as exc:
+        raise fail_invalid(f"cannot import {path}", exc, limit=50) from None
+    eid = event_id or re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-") or "event"
+    try:
+        return EventFile(event=Event(id=eid, name=event_name or path.stem), attendees=attendees)
+    except ValidationError as exc:
+        raise fail_invalid(f"cannot import {path}", from_pydantic(exc)) from None
 
 
 def check_writable(path: str, option: str) -> None:
@@ -76,9 +110,18 @@ def cache_path() -> Path | None:
     return Path(base) / "embeddings.npz"
 
 
+def make_encoder(kind: str = "model", **options):
+    """:func:`matcher.encoder.make_encoder`, imported on first use (tests swap in a stand-in here)."""
+    from matcher.encoder import make_encoder as make
+
+    return make(kind, **options)
+
+
 def open_cache() -> tuple[EmbeddingCache, Callable[[], None]]:
     """The on-disk embedding cache, loaded, and a function that writes it back when it grew (a read-only home
     must not fail the command)."""
+    from matcher.encoder import EmbeddingCache
+
     path = cache_path()
     cache = EmbeddingCache().load(path) if path else EmbeddingCache()
     before = len(cache)
@@ -104,18 +147,54 @@ def encoder(kind: str = "model", model: str | None = None):
 @contextlib.contextmanager
 def encoder_errors() -> Iterator[None]:
     """Turn an :class:`~matcher.encoder.EncoderError` (a model that cannot load) into a ClickException."""
+    from matcher.encoder import EncoderError
+
     try:
         yield
     except EncoderError as exc:
         raise click.ClickException(str(exc)) from None
 
 
+def progress_bar(total: int, label: str):
+    """The CLI's progress bar, on standard error (click's: a terminal sees it move; a pipe gets one line)."""
+    return click.progressbar(length=total, label=label, file=sys.stderr)
+
+
+#: Below this many texts to encode, or attendees to rank, no progress bar is shown.
+PROGRESS_MIN = 1000
+
+
+def precache(enc, attendees, *, chunk: int = 4096) -> None:
+    """Encode into ``enc``'s cache every profile text of ``attendees`` it does not hold yet, with a progress bar
+    when that is long work. The matcher built next finds every vector in the cache. On a cold cache the texts go
+    to the model in the order and chunks the engine's own :meth:`~matcher.Matcher.upsert` uses, so the vectors
+    (and every score) are the ones a run without the bar gets."""
+    from matcher.profile import FACETS, facet_items
+
+    cache = getattr(enc, "cache", None)
+    if cache is None:
+        return
+    texts = list(dict.fromkeys(t for a in attendees for it in (facet_items(a),) for f in FACETS for t in it[f]))
+    found = cache.get_many(enc.model_id, texts)
+    missing = [t for t in texts if t not in found]
+    if len(missing) < PROGRESS_MIN:
+        return  # the matcher encodes them, quickly
+    with progress_bar(len(missing), "Encoding profiles") as bar:
+        for i in range(0, len(missing), chunk):
+            part = missing[i:i + chunk]
+            enc.encode(part)
+            bar.update(len(part))
+
+
 def build_matcher(event_file, model: str | None = None, progress: bool = True, kind: str = "model"):
-    """A matcher over the event, with the on-disk embedding cache so repeated runs encode nothing new."""
+    """A matcher over the event, with the on-disk embedding cache so repeated runs encode nothing new; with
+    ``progress``, long encoding shows one progress bar (the CLI's; the engine prints nothing)."""
     from matcher import Matcher
 
     enc, save = encoder(kind, model)
     with encoder_errors():
-        m = Matcher.from_event_file(event_file, enc, progress=progress)
+        if progress:
+            precache(enc, event_file.attendees)
+        m = Matcher.from_event_file(event_file, enc, progress=False)
     save()
     return m

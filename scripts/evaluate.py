@@ -382,8 +382,8 @@ def evaluate(event_path, truth_path, coauthor, backtest, before, synthetic, seed
                f"{len(evalset.pairs)} truth pairs", err=True)
     try:
         with common.encoder_errors():
-            report = run(evalset, enc, names, k=k, seed=seed, progress=True,
-                         log=lambda msg: click.echo(msg, err=True))
+            common.precache(enc, evalset.event_file.attendees)  # the one progress bar: encoding, when long
+            report = run(evalset, enc, names, k=k, seed=seed, log=lambda msg: click.echo(msg, err=True))
     finally:
         save_cache()
     click.echo(format_table(report))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
 
-from scripts.common import build_matcher, read_event_or_fail
+from scripts.common import PROGRESS_MIN, build_matcher, progress_bar, read_event_or_fail
 
 SAMPLE_EVENT = Path(__file__).parent / "data" / "sample_event.json"
 
@@ -29,20 +30,25 @@ def print_table(attendee, matches, people) -> None:
 @click.option("--event", "event_path", required=True, metavar="EVENT.json", help="Event file.")
 @click.option("--attendee", "attendee_id", default=None, metavar="ID", help="Whose list to show.")
 @click.option("--all", "everyone", is_flag=True,
-              help="Every attendee's list, as JSON lines (one attendee per line; no item-level reasons).")
+              help="Every attendee's list, with names, titles, companies, scores and the one-line reason "
+                   "(--format: JSON lines, one attendee per line, or CSV, one row per match).")
 @click.option("-k", "--limit", "k", type=click.IntRange(1, 500), default=None,
               help="List length (default: the event policy's).")
 @click.option("--json", "as_json", is_flag=True, help='Print JSON: a list of {"id", "score", "reasons"}.')
 @click.option("--output", "output", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="With --all: write the JSON lines to this file instead of standard output.")
+              help="With --all: write the lists to this file instead of standard output.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default=None,
+              help="With --all: jsonl (default) or csv.")
 @click.option("--model", default=None, help="sentence-transformers model name or path (default: bundled MiniLM).")
 def recommend(event_path: str, attendee_id: str | None, everyone: bool, k: int | None, as_json: bool,
-              output: str | None, model: str | None) -> None:
+              output: str | None, fmt: str | None, model: str | None) -> None:
     """Show who one attendee should meet, best first, with reasons; or (--all) rank everyone in batch."""
     if everyone == (attendee_id is not None):
         raise click.UsageError("give either --attendee ID or --all")
     if output and not everyone:
         raise click.UsageError("--output goes with --all")
+    if fmt and not everyone:
+        raise click.UsageError("--format goes with --all")
     ef = read_event_or_fail(event_path)
     people = {a.id: a for a in ef.attendees}
     if attendee_id is not None and attendee_id not in people:
@@ -51,7 +57,7 @@ def recommend(event_path: str, attendee_id: str | None, everyone: bool, k: int |
                                f"({len(people)} attendees; e.g. {', '.join(close)})")
     m = build_matcher(ef, model, progress=not as_json and not (everyone and not output))
     if everyone:
-        write_all(m, k, output)
+        write_all(m, k, output, fmt or "jsonl", people)
         return
     matches = m.recommend(attendee_id, k=k)
     if as_json:
@@ -60,33 +66,64 @@ def recommend(event_path: str, attendee_id: str | None, everyone: bool, k: int |
         print_table(people[attendee_id], matches, people)
 
 
-def write_all(m, k: int | None, output: str | None) -> None:
-    """Every attendee's list as JSON lines: ``{"attendee", "matches": [{"id", "score", "components"}]}``."""
-    from matcher.scoring import COMPONENTS
+#: Columns of ``recommend --all --format csv``: one row per match.
+CSV_COLUMNS = ["attendee_id", "attendee_name", "rank", "match_id", "name", "title", "company", "score", "reason"]
 
+
+def write_all(m, k: int | None, output: str | None, fmt: str = "jsonl", people: dict | None = None) -> None:
+    """Every attendee's list, as JSON lines (``{"attendee", "name", "matches": [{"rank", "id", "name", "title",
+    "company", "score", "reason", "components"}]}``) or CSV (:data:`CSV_COLUMNS`, one row per match)."""
+    import csv
+
+    people = people or {}
     try:  # open first: a bad path fails before the ranking, not after
-        stream = open(output, "w", encoding="utf-8") if output else None  # noqa: SIM115 - closed below
+        # a CSV file starts with a byte-order mark, so that Excel reads its accents right
+        stream = (open(output, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="")  # noqa: SIM115
+                  if output else None)
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+    out = stream if stream is not None else sys.stdout
+    writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
+    if writer is not None:
+        writer.writerow(CSV_COLUMNS)
+    total = 0
     try:
-        ranked = m.rank_all(k=k, progress=output is not None)
-        for i, aid in enumerate(ranked.ids):
-            n = int(ranked.lengths[i])
-            matches = [{"id": ranked.names[key], "score": round(float(score), 6),
-                        "components": {c: round(float(v), 4) for c, v in zip(COMPONENTS, comps, strict=True)
-                                       if v == v}}
-                       for key, score, comps in zip(ranked.keys[i, :n], ranked.scores[i, :n],
-                                                    ranked.components[i, :n], strict=True)]
-            line = json.dumps({"attendee": aid, "matches": matches}, ensure_ascii=False)
-            if stream is None:
-                click.echo(line)
-            else:
-                stream.write(line + "\n")
+        for lists in recommend_in_chunks(m, k, progress=output is not None):
+            total += len(lists)
+            for aid, matches in lists.items():
+                me = people.get(aid)
+                rows = []
+                for rank, x in enumerate(matches, 1):
+                    p = people.get(x.id)
+                    rows.append({"rank": rank, "id": x.id, "name": p.name if p else "", "title": p.title if p else "",
+                                 "company": p.company if p else "", "score": x.score, "reason": x.reasons.summary,
+                                 "components": x.reasons.components})
+                if writer is None:
+                    out.write(json.dumps({"attendee": aid, "name": me.name if me else "", "matches": rows},
+                                         ensure_ascii=False) + "\n")
+                else:
+                    for r in rows:
+                        writer.writerow([aid, me.name if me else "", r["rank"], r["id"], r["name"], r["title"],
+                                         r["company"], f"{r['score']:.6f}", r["reason"]])
     finally:
         if stream is not None:
             stream.close()
     if output:
-        click.echo(f"Wrote {len(ranked)} lists to {output}", err=True)
+        click.echo(f"Wrote {total} lists to {output}", err=True)
+
+
+def recommend_in_chunks(m, k: int | None, *, progress: bool, chunk: int = 512):
+    """Every attendee's explained list (``{id: [Match]}``), ``chunk`` attendees at a time in event order (the
+    same lists as one batch), with the CLI's progress bar when that is long work."""
+    ids = m.ids()
+    if not progress or len(ids) < PROGRESS_MIN:
+        yield m.recommend_all(ids, k=k)
+        return
+    with progress_bar(len(ids), "Ranking") as bar:
+        for s in range(0, len(ids), chunk):
+            part = ids[s:s + chunk]
+            yield m.recommend_all(part, k=k)
+            bar.update(len(part))
 
 
 @click.command()
@@ -99,7 +136,7 @@ def demo(people: int, k: int, json_out: str | None) -> None:
     ef = read_event_or_fail(str(SAMPLE_EVENT))
     click.echo(f"Sample event: {ef.event.name} ({len(ef.attendees)} attendees)")
     m = build_matcher(ef)
-    lists = m.recommend_all(k=k, progress=True)
+    lists = m.recommend_all(k=k)
     by_id = {a.id: a for a in ef.attendees}
     # show a spread of roles: the first attendee of each role, in file order
     shown, roles = [], set()

@@ -9,7 +9,6 @@ byte-identical files.
 from __future__ import annotations
 
 import csv
-import html
 import json
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ import click
 
 from models import InvalidInput, TablePlan, TablePlanRequest, load_table_rules
 from scripts.common import build_matcher, existing_file, fail_invalid, read_event_or_fail
+from scripts.printouts import PAPERS, find_browser, html_to_pdf, seating_html, tents_html
 
 
 def _read_rules(path: str | None):
@@ -43,13 +43,46 @@ def _parse_capacities(text: str | None) -> list[int] | None:
     return caps
 
 
-def _run(event_path: str, request_fields: dict, rules_path: str | None, out: str, encoder_name: str,
-         model: str | None, quiet: bool) -> None:
-    from matcher.tables import plan_event
+def check_ids(request: TablePlanRequest, event_ids: list[str]) -> None:
+    """Every id the request names (``attendees``, and in the rules ``keep_apart``, ``keep_together``,
+    ``attendance``, ``fixed_seats``) is one of the attendees being seated; raises :class:`~models.InvalidInput`
+    with the fields and messages the planner would give, but before the engine is built.
 
+    >>> req = TablePlanRequest(rounds=1, table_size=2, attendees=["a", "zz"], rules={"keep_apart": [["a", "b"]]})
+    >>> try:
+    ...     check_ids(req, ["a", "b", "c"])
+    ... except InvalidInput as exc:
+    ...     print(exc.errors)
+    [{'field': 'attendees[1]', 'message': "unknown attendee id 'zz'"}]
+    """
+    known = set(event_ids)
+    if request.attendees is not None:
+        errors = [{"field": f"attendees[{k}]", "message": f"unknown attendee id {x!r}"}
+                  for k, x in enumerate(request.attendees) if x not in known]
+        dup = [x for k, x in enumerate(request.attendees) if x in request.attendees[:k]]
+        errors += [{"field": "attendees", "message": f"duplicate id {x!r}"} for x in dup[:1]]
+        if errors:
+            raise InvalidInput(errors)
+        known = set(request.attendees)
+    rules = request.rules
+    named = [(f"rules.keep_apart[{g}][{k}]", x) for g, grp in enumerate(rules.keep_apart) for k, x in enumerate(grp)]
+    named += [(f"rules.keep_together[{g}][{k}]", x) for g, grp in enumerate(rules.keep_together)
+              for k, x in enumerate(grp)]
+    named += [(f"rules.attendance.{x}", x) for x in rules.attendance]
+    named += [(f"rules.fixed_seats[{s}].id", seat.id) for s, seat in enumerate(rules.fixed_seats)]
+    errors = [{"field": where, "message": f"unknown attendee id {x!r} (not among the {len(known)} attendees "
+                                          f"being seated)"} for where, x in named if x not in known]
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _run(event_path: str, request_fields: dict, rules_path: str | None, out: str, encoder_name: str,
+         model: str | None, quiet: bool, paper: str = "a4", tents: bool = False, pdf: bool = False) -> None:
     out_dir = Path(out)
     if out_dir.exists() and not out_dir.is_dir():
         raise click.UsageError(f"--out {out} exists and is not a directory")
+    if pdf and find_browser() is None:
+        raise click.UsageError("--pdf needs Chromium (apt-get install chromium); or print seating.html from a browser")
     ef = read_event_or_fail(event_path)
     if not ef.attendees:
         raise click.UsageError(f"event file {event_path} has no attendees to seat")
@@ -66,6 +99,12 @@ def _run(event_path: str, request_fields: dict, rules_path: str | None, out: str
         if isinstance(exc, ValidationError):
             raise fail_invalid("invalid plan request", from_pydantic(exc)) from None
         raise
+    try:
+        check_ids(request, [a.id for a in ef.attendees])
+    except InvalidInput as exc:
+        raise fail_invalid("invalid request", exc) from None
+    from matcher.tables import plan_event
+
     # the stand-in encodes in no time: no progress bar for it
     m = build_matcher(ef, model, progress=not quiet and encoder_name == "model", kind=encoder_name)
     try:
@@ -83,7 +122,7 @@ def _run(event_path: str, request_fields: dict, rules_path: str | None, out: str
                             else "invalid request", exc) from None
     people = {a.id: a for a in ef.attendees}
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_outputs(plan, people, out_dir, title=ef.event.name or ef.event.id)
+    write_outputs(plan, people, out_dir, title=ef.event.name or ef.event.id, paper=paper, tents=tents, pdf=pdf)
     r = plan.report
     if not quiet:
         click.echo(f"Seated {r.attendees} attendees over {r.rounds} round(s) "
@@ -94,11 +133,14 @@ def _run(event_path: str, request_fields: dict, rules_path: str | None, out: str
         for p in r.repeat_pairs[:5]:
             if not p.forced:
                 click.echo(f"  repeat: {p.a} and {p.b} share a table in rounds {', '.join(map(str, p.rounds))}")
-        click.echo(f"Wrote plan.json, plan.csv, agenda.csv, agenda.json and seating.html to {out_dir}")
+        extra = (", tents.html" if tents else "") + (" (and PDFs)" if pdf else "")
+        click.echo(f"Wrote plan.json, plan.csv, agenda.csv, agenda.json, seating.html{extra} to {out_dir}")
 
 
-def write_outputs(plan: TablePlan, people: dict, out_dir: Path, title: str = "") -> None:
-    """Write the plan as JSON, CSV, per-attendee agenda (CSV and JSON) and a printable HTML chart."""
+def write_outputs(plan: TablePlan, people: dict, out_dir: Path, title: str = "", paper: str = "a4",
+                  tents: bool = False, pdf: bool = False) -> None:
+    """Write the plan as JSON, CSV, per-attendee agenda (CSV and JSON) and a printable HTML chart (with
+    ``tents``, table tents too; with ``pdf``, each printout also as PDF)."""
     doc = plan.model_dump(mode="json")
     doc["report"].pop("seconds", None)  # keep files identical for a seed
     (out_dir / "plan.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -127,62 +169,17 @@ def write_outputs(plan: TablePlan, people: dict, out_dir: Path, title: str = "")
     (out_dir / "agenda.json").write_text(json.dumps(
         {aid: [e.model_dump(mode="json", by_alias=True) for e in entries] for aid, entries in sorted(agenda.items())},
         indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    (out_dir / "seating.html").write_text(seating_html(plan, people, title), encoding="utf-8")
-
-
-_CSS = """
-body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;margin:1.5cm;color:#111}
-h1{font-size:20pt;margin:0 0 .2em} h2{font-size:16pt;margin:1em 0 .4em}
-.meta{color:#555;font-size:10pt;margin-bottom:1em}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(5.2cm,1fr));gap:.35cm}
-.table{border:2px solid #222;border-radius:10px;padding:.25cm .35cm;break-inside:avoid}
-.table h3{margin:0 0 .15cm;font-size:13pt}
-.table ol{margin:0;padding-left:1.2em;font-size:11pt} .table li{margin:.05cm 0}
-.who{color:#555;font-size:9pt}
-.index{columns:3;font-size:10pt} .index div{break-inside:avoid}
-.round{page-break-after:always} .round:last-child{page-break-after:auto}
-@media print{body{margin:1cm}}
-"""
-
-
-def seating_html(plan: TablePlan, people: dict, title: str = "") -> str:
-    """A printable seating chart: one page per round (tables as boxes) plus an A-Z index of who sits where."""
-    e = html.escape
-
-    def label(aid: str) -> str:
-        a = people.get(aid)
-        if a is None:
-            return e(aid)
-        extra = ", ".join(x for x in (a.title or a.role, a.company) if x)
-        return f"{e(a.name or aid)}" + (f' <span class="who">{e(extra)}</span>' if extra else "")
-
-    def sort_name(aid: str) -> str:
-        a = people.get(aid)
-        return ((a.name if a and a.name else aid) or aid).lower()
-
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)} seating</title>"
-             f"<style>{_CSS}</style></head><body>"]
-    for rnd in plan.rounds:
-        parts.append('<section class="round">')
-        parts.append(f"<h1>{e(title)}</h1><h2>Round {rnd.round}</h2>")
-        seated = sum(len(t.seats) for t in rnd.tables)
-        parts.append(f'<div class="meta">{seated} seated at {len(rnd.tables)} tables'
-                     + (f"; bye: {', '.join(e(people[x].name or x) if x in people else e(x) for x in rnd.byes)}"
-                        if rnd.byes else "") + "</div>")
-        parts.append('<div class="grid">')
-        for t in rnd.tables:
-            items = "".join(f"<li>{label(aid)}</li>" for aid in t.seats)
-            parts.append(f'<div class="table"><h3>Table {t.table}</h3><ol>{items}</ol></div>')
-        parts.append("</div><h2>Find your table</h2><div class=\"index\">")
-        where = [(sort_name(aid), aid, t.table) for t in rnd.tables for aid in t.seats]
-        for _, aid, table in sorted(where):
-            a = people.get(aid)
-            parts.append(f"<div>{e(a.name or aid) if a else e(aid)} &rarr; <b>{table}</b></div>")
-        parts.append("</div></section>")
-    r = plan.report
-    parts.append(f'<p class="meta">{r.attendees} attendees, {r.rounds} rounds; repeats {r.repeats}; affinity '
-                 f"{r.ratio:.1%} of the upper bound (random plan {r.random_ratio:.1%}).</p></body></html>\n")
-    return "".join(parts)
+    (out_dir / "seating.html").write_text(seating_html(plan, people, title, paper), encoding="utf-8")
+    written = ["seating.html"]
+    if tents:
+        (out_dir / "tents.html").write_text(tents_html(plan, title, paper), encoding="utf-8")
+        written.append("tents.html")
+    if pdf:
+        for name in written:
+            try:
+                html_to_pdf(out_dir / name, out_dir / name.replace(".html", ".pdf"))
+            except RuntimeError as exc:
+                raise click.ClickException(str(exc)) from None
 
 
 _common = [
@@ -196,6 +193,10 @@ _common = [
                  help="Search budget multiplier (higher: slower, slightly better)."),
     click.option("--out", required=True, metavar="DIR", help="Output directory (created)."),
     click.option("--quiet", is_flag=True, help="No progress bar or summary."),
+    click.option("--paper", type=click.Choice(sorted(PAPERS)), default="a4", show_default=True,
+                 help="Paper size of seating.html (and tents.html)."),
+    click.option("--tents", is_flag=True, help="Also write tents.html: a folded table tent per table number."),
+    click.option("--pdf", is_flag=True, help="Also print the HTML files to PDF (needs Chromium)."),
     click.option("--model", default=None, help="sentence-transformers model name or path (default: bundled MiniLM)."),
     click.option("--encoder", "encoder_name", type=click.Choice(["model", "hashing"]), default="model",
                  hidden=True, help="'hashing': the deterministic stand-in encoder (tests)."),
@@ -222,8 +223,8 @@ def _ids(text: str | None) -> list[str] | None:
               help="Seats per table (uniform); when N does not divide, sizes differ by at most one.")
 @click.option("--capacities", default=None, metavar="N,N,...", help="Seats of each table instead of --table-size.")
 @_with_common
-def tables(table_size, capacities, event_path, rounds, seed, rules_path, attendees, effort, out, quiet, model,
-           encoder_name) -> None:
+def tables(table_size, capacities, event_path, rounds, seed, rules_path, attendees, effort, out, quiet, paper, tents,
+           pdf, model, encoder_name) -> None:
     """Seat attendees at tables over several rounds: people who should meet share a table, nobody meets the
     same person twice when avoidable, and the rules always hold."""
     caps = _parse_capacities(capacities)
@@ -231,15 +232,16 @@ def tables(table_size, capacities, event_path, rounds, seed, rules_path, attende
         raise click.UsageError("give exactly one of --table-size N or --capacities N,N,...")
     fields = {"rounds": rounds, "seed": seed, "effort": effort, "attendees": _ids(attendees)}
     fields.update({"table_size": table_size} if caps is None else {"capacities": caps})
-    _run(event_path, fields, rules_path, out, encoder_name, model, quiet)
+    _run(event_path, fields, rules_path, out, encoder_name, model, quiet, paper, tents, pdf)
 
 
 @click.command()
 @click.option("--odd", type=click.Choice(["trio", "bye"]), default="trio", show_default=True,
               help="With an odd head count: one trio, or one person sits out each round (a different one each time).")
 @_with_common
-def rotations(odd, event_path, rounds, seed, rules_path, attendees, effort, out, quiet, model, encoder_name) -> None:
+def rotations(odd, event_path, rounds, seed, rules_path, attendees, effort, out, quiet, paper, tents, pdf, model,
+              encoder_name) -> None:
     """1:1 speed-networking rotations: pairs per round (a maximum-affinity matching), nobody twice."""
     fields = {"rounds": rounds, "seed": seed, "effort": effort, "attendees": _ids(attendees), "table_size": 2,
               "odd": odd}
-    _run(event_path, fields, rules_path, out, encoder_name, model, quiet)
+    _run(event_path, fields, rules_path, out, encoder_name, model, quiet, paper, tents, pdf)
