@@ -7,6 +7,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictFloat,
+    StrictInt,
     StrictStr,
     ValidationInfo,
     field_validator,
@@ -23,10 +25,10 @@ class ChannelWeights(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    intent: float = Field(1.0, ge=0, le=100, description="Reciprocal goals-vs-offers/identity match.")
-    interests: float = Field(0.4, ge=0, le=100, description="Shared interests (embedding).")
-    lexical: float = Field(0.4, ge=0, le=100, description="Rare shared terms (TF-IDF).")
-    mutual: float = Field(0.6, ge=0, le=100, description="Mutual connections (Adamic-Adar).")
+    intent: StrictFloat = Field(1.0, ge=0, le=100, description="Reciprocal goals-vs-offers/identity match.")
+    interests: StrictFloat = Field(0.4, ge=0, le=100, description="Shared interests (embedding).")
+    lexical: StrictFloat = Field(0.4, ge=0, le=100, description="Rare shared terms (TF-IDF).")
+    mutual: StrictFloat = Field(0.6, ge=0, le=100, description="Mutual connections (Adamic-Adar).")
 
     @model_validator(mode="after")
     def _not_all_zero(self) -> ChannelWeights:
@@ -50,8 +52,8 @@ class MatchPolicy(BaseModel):
     allow_repeat_meetings: StrictBool = False
     role_rules: dict[str, list[StrictStr]] = Field(default_factory=dict)
     weights: ChannelWeights = Field(default_factory=ChannelWeights)
-    default_limit: int = Field(10, ge=1, le=500)
-    diversity: float = Field(0.3, ge=0, le=1, description="0 = pure relevance; higher = more varied lists.")
+    default_limit: StrictInt = Field(10, ge=1, le=500)
+    diversity: StrictFloat = Field(0.3, ge=0, le=1, description="0 = pure relevance; higher = more varied lists.")
 
     @field_validator("role_rules")
     @classmethod

@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictFloat,
     StrictInt,
     StrictStr,
     ValidationError,
@@ -145,7 +146,7 @@ class TablePlanRequest(BaseModel):
     seed: StrictInt = Field(0, ge=0, le=2**63 - 1)
     attendees: list[StrictStr] | None = Field(None, description="Seat only these ids (default: everyone).")
     rules: TableRules = Field(default_factory=TableRules)
-    effort: float = Field(1.0, gt=0, le=10, description="Scales the local-search budget (deterministic).")
+    effort: StrictFloat = Field(1.0, gt=0, le=10, description="Scales the local-search budget (deterministic).")
 
     @field_validator("capacities")
     @classmethod

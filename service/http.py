@@ -151,7 +151,7 @@ def validate(model, data: Any, prefix: str = ""):
 def query_int(name: str, default: int, lo: int, hi: int) -> int:
     """Query parameter ``name`` as an integer from ``lo`` to ``hi`` (``default`` when absent)."""
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         value = int(raw)

@@ -18,8 +18,9 @@ from models import Attendee, Event, Feedback, Match
 from models.tables import TablePlan, TablePlanRequest
 from service import schemas as s
 
-#: (method, path, summary, request body schema, {status: answer schema}, query parameters)
-ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[str, str]]]] = [
+#: (method, path, summary, request body schema, {status: answer schema}, query parameters (name, description,
+#: minimum, maximum))
+ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[str, str, int, int]]]] = [
     ("post", "/v1/events", "Create an event", Event, {201: s.EventOut, 409: s.ErrorBody}, []),
     ("get", "/v1/events", "List the tenant's events", None, {200: s.EventList}, []),
     ("get", "/v1/events/{event}", "Get an event", None, {200: s.EventOut}, []),
@@ -30,7 +31,7 @@ ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[str, str]]]] =
      "Insert or replace attendees by id (idempotent; all or nothing)", s.AttendeeBatch,
      {200: s.UpsertResult}, []),
     ("get", "/v1/events/{event}/attendees", "List attendee ids", None, {200: s.AttendeeList},
-     [("limit", "1..1000, default 100"), ("offset", "default 0")]),
+     [("limit", "1..1000, default 100", 1, 1000), ("offset", "default 0", 0, 10**9)]),
     ("get", "/v1/events/{event}/attendees/{attendee}", "Get an attendee", None, {200: Attendee}, []),
     ("patch", "/v1/events/{event}/attendees/{attendee}",
      "Change some of an attendee's fields (If-Match: its ETag, else 412; concurrent changes never lose a field)",
@@ -39,8 +40,8 @@ ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[str, str]]]] =
      "Erase an attendee (storage, feedback, embeddings no one else uses, indexes)", None, {204: None}, []),
     ("get", "/v1/events/{event}/attendees/{attendee}/matches",
      "The ranked, explained list of people this attendee should meet", None, {200: s.MatchList},
-     [("limit", "1..100, default: the event policy's default_limit"),
-      ("offset", "default 0; offset + limit <= 500")]),
+     [("limit", "1..100, default: the event policy's default_limit", 1, 100),
+      ("offset", "default 0; offset + limit <= 500", 0, 499)]),
     ("post", "/v1/events/{event}/feedback",
      "Record feedback (accepted, declined, met, hidden, blocked); later lists change at once", Feedback,
      {201: s.FeedbackResult, 200: s.FeedbackResult}, []),
@@ -99,8 +100,8 @@ def build_spec(version: str = "0.1.0") -> dict[str, Any]:
                               "security": [{"bearer": []}, {"apiKey": []}], "responses": {}}
         params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                   for p in ("event", "attendee", "job") if "{" + p + "}" in path]
-        params += [{"name": n, "in": "query", "required": False, "description": d, "schema": {"type": "integer"}}
-                   for n, d in query]
+        params += [{"name": n, "in": "query", "required": False, "description": d,
+                    "schema": {"type": "integer", "minimum": lo, "maximum": hi}} for n, d, lo, hi in query]
         if params:
             op["parameters"] = params
         if body is not None:
