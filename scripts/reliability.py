@@ -255,15 +255,18 @@ def kill9(kills: int, workers: int, batch: int, database: str | None, seed: int)
         # every acknowledged batch whole, every batch whole or absent, the acknowledged ones matchable
         status, body = call(server.base, key, "GET", "/v1/events/e1")
         count = body["attendee_count"] if status == 200 else -1
+        for _ in range(2 * workers):  # each worker loads the event (all of it) on its first match request
+            call(server.base, key, "GET", "/v1/events/e1/attendees/founder/matches?limit=1", timeout=600)
         for ids in sent:
-            present = sum(call(server.base, key, "GET", f"/v1/events/e1/attendees/{x}")[0] == 200
+            present = sum(call(server.base, key, "GET", f"/v1/events/e1/attendees/{x}", timeout=300)[0] == 200
                           for x in (ids[0], ids[len(ids) // 2], ids[-1]))
             if ids in acked and present < 3:
                 lost += 1
             elif 0 < present < 3:
                 half += 1
         for ids in acked:
-            status, found = call(server.base, key, "GET", f"/v1/events/e1/attendees/{ids[0]}/matches?limit=1")
+            status, found = call(server.base, key, "GET", f"/v1/events/e1/attendees/{ids[0]}/matches?limit=1",
+                                 timeout=600)
             if status != 200 or not found["matches"]:
                 unmatchable += 1
     finally:
