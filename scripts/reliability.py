@@ -159,29 +159,31 @@ def fuzz(examples: int, workers: int, database: str | None, seed: int) -> None:
             op = result.ok()
             label = f"{op.method.upper()} {op.path}"
 
-            @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
-                      suppress_health_check=list(HealthCheck))
-            @given(case=op.as_strategy())
-            def run(case, label=label):
-                params = case.path_parameters or {}
-                if "event" in params and not (case.method == "DELETE" and case.path == "/v1/events/{event}"):
-                    params["event"] = "e1"
-                    if "attendee" in params and len(repr(case.body)) % 2 == 0:
-                        params["attendee"] = TOY[len(repr(case.query)) % len(TOY)]["id"]
-                if call(server.base, key, "GET", "/v1/events/e1")[0] == 404:
-                    call(server.base, key, "POST", "/v1/events", {"id": "e1", "name": "Fuzz"})
-                    call(server.base, key, "POST", "/v1/events/e1/attendees", TOY)
-                token = METRICS_KEY if case.path == "/metrics" else key
-                headers = {"Authorization": f"Bearer {token}"}
-                resp = case.call(base_url=server.base, headers=headers)
-                statuses[resp.status_code] += 1
-                try:
-                    case.validate_response(resp, excluded_checks=[positive_data_acceptance], headers=headers)
-                except Exception as exc:  # a check failed: count it, keep going
-                    name = f"{label}: {type(exc).__name__}"
-                    failures[name] += 1
-                    examples_of.setdefault(name, str(exc).splitlines()[0][:300] if str(exc) else "")
+            def make_case_runner(label: str):
+                def run_case(case):
+                    params = case.path_parameters or {}
+                    if "event" in params and not (case.method == "DELETE" and case.path == "/v1/events/{event}"):
+                        params["event"] = "e1"
+                        if "attendee" in params and len(repr(case.body)) % 2 == 0:
+                            params["attendee"] = TOY[len(repr(case.query)) % len(TOY)]["id"]
+                    if call(server.base, key, "GET", "/v1/events/e1")[0] == 404:
+                        call(server.base, key, "POST", "/v1/events", {"id": "e1", "name": "Fuzz"})
+                        call(server.base, key, "POST", "/v1/events/e1/attendees", TOY)
+                    token = METRICS_KEY if case.path == "/metrics" else key
+                    headers = {"Authorization": f"Bearer {token}"}
+                    resp = case.call(base_url=server.base, headers=headers)
+                    statuses[resp.status_code] += 1
+                    try:
+                        case.validate_response(resp, excluded_checks=[positive_data_acceptance], headers=headers)
+                    except Exception as exc:  # a check failed: count it, keep going
+                        name = f"{label}: {type(exc).__name__}"
+                        failures[name] += 1
+                        examples_of.setdefault(name, str(exc).splitlines()[0][:300] if str(exc) else "")
 
+                return run_case
+
+            run = settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+                           suppress_health_check=list(HealthCheck))(given(case=op.as_strategy())(make_case_runner(label)))
             random.seed(seed)
             run()
             click.echo(f"{label}: done ({sum(statuses.values())} requests so far)")
