@@ -110,3 +110,25 @@ def _run(api, db, kind: str) -> list[str]:
 def test_concurrent_patches_of_different_fields_lose_nothing(api, db, kind):
     lost = _run(api, db, kind)
     assert lost == [], f"{len(lost)} lost fields, e.g. {lost[:5]}"
+
+
+def test_concurrent_event_patches_of_name_and_policy_lose_neither(api, db):
+    other = Api(make_app(db), api.key)  # a second worker
+    for r in range(8):
+        barrier = threading.Barrier(2)
+        results = []
+
+        def patch(client, body, barrier=barrier, results=results):
+            barrier.wait(timeout=30)
+            results.append(client.patch(E, json=body).status_code)
+
+        ts = [threading.Thread(target=patch, args=(api, {"name": f"name-{r}"})),
+              threading.Thread(target=patch, args=(other, {"policy": {"default_limit": r + 1}}))]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        ev = api.get(E).get_json()
+        assert results == [200, 200]
+        assert (ev["name"], ev["policy"]["default_limit"]) == (f"name-{r}", r + 1), r
+    other.app.extensions["matchmaker"].store.dispose()
