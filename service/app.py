@@ -132,9 +132,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             resp.headers["X-Matchmaker-Worker"] = pid
             return resp
 
-    from service import api, jobs, tableplans
+    from service import api, jobs, meetings, tableplans
 
-    for blueprint in (api.bp, tableplans.bp, jobs.bp):
+    for blueprint in (api.bp, tableplans.bp, meetings.bp, jobs.bp):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

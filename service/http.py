@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import math
-import time
+import socket
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,43 +67,48 @@ def _parse_constant(name: str) -> Any:
 
 
 def read_body() -> bytes:
-    """The request body, read in chunks under a deadline and a size limit: 408 when it has not all arrived
-    within ``BODY_TIMEOUT`` seconds (a client trickling a body holds a thread that long at most), 413 past
-    ``MAX_CONTENT_LENGTH`` (chunked bodies, without a Content-Length, included)."""
+    """The request body (werkzeug's cached copy: other readers see the same bytes), read under a deadline and a
+    size limit: 408 when it has not all arrived within ``BODY_TIMEOUT`` seconds (a client trickling a body holds
+    a thread that long at most: then its socket is shut for reading), 413 past ``MAX_CONTENT_LENGTH`` (chunked
+    bodies, without a Content-Length, included)."""
     cfg = current_app.config
     limit = cfg.get("MAX_CONTENT_LENGTH")
     if limit and request.content_length is not None and request.content_length > limit:
         raise RequestEntityTooLarge()
     timeout = float(cfg.get("BODY_TIMEOUT", 30.0))
     sock = request.environ.get("gunicorn.socket")  # elsewhere (the test client) the body is in memory
-    deadline = time.monotonic() + timeout
-    parts, size = [], 0
-    try:
-        while True:
-            if sock is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError
-                sock.settimeout(left)
+    expired = threading.Event()
+    timer = None
+    if sock is not None:
+        def expire() -> None:
+            expired.set()
             try:
-                chunk = request.stream.read(65536)
-            except ClientDisconnected:  # werkzeug's name for a read that failed, our timeout included
-                if sock is not None and time.monotonic() >= deadline - 0.05:
-                    raise TimeoutError from None
-                raise
-            if not chunk:
-                break
-            size += len(chunk)
-            if limit and size > limit:
+                sock.shutdown(socket.SHUT_RD)  # the blocked read returns; the answer can still be written
+            except OSError:
+                pass
+
+        timer = threading.Timer(timeout, expire)
+        timer.daemon = True
+        timer.start()
+    try:
+        data = request.get_data(cache=True)
+        if limit and request.content_length is None and len(data) >= limit:
+            # werkzeug stops a body without a length (chunked) at the limit: is there more?
+            if request.environ["wsgi.input"].read(1):
                 raise RequestEntityTooLarge()
-            parts.append(chunk)
-    except TimeoutError:  # socket.timeout
-        raise ApiError(408, f"the request body did not arrive within {timeout:g} s", code="request_timeout",
-                       headers={"Connection": "close"}) from None
+    except (ClientDisconnected, OSError):
+        if not expired.is_set():
+            raise
+        data = b""
     finally:
-        if sock is not None:
-            sock.settimeout(None)
-    return b"".join(parts)
+        if timer is not None:
+            timer.cancel()
+    if expired.is_set():
+        raise ApiError(408, f"the request body did not arrive within {timeout:g} s", code="request_timeout",
+                       headers={"Connection": "close"})
+    if limit and len(data) > limit:
+        raise RequestEntityTooLarge()
+    return data
 
 
 def read_json() -> Any:

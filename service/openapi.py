@@ -20,7 +20,7 @@ from service import schemas as s
 
 #: (method, path, summary, request body schema, {status: answer schema}, query parameters (name, description,
 #: minimum, maximum))
-ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[str, str, int, int]]]] = [
+ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[Any, ...]]]] = [
     ("post", "/v1/events", "Create an event", Event, {201: s.EventOut, 409: s.ErrorBody}, []),
     ("get", "/v1/events", "List the tenant's events", None, {200: s.EventList}, []),
     ("get", "/v1/events/{event}", "Get an event", None, {200: s.EventOut}, []),
@@ -66,7 +66,9 @@ def _name(model: Any) -> str:
 
 def build_spec(version: str = "0.1.0") -> dict[str, Any]:
     """The OpenAPI document of the service."""
-    routes = ROUTES
+    from service.meetings import OPENAPI as MEETINGS
+
+    routes = ROUTES + [(*r, []) for r in MEETINGS]
     inputs: list[tuple[Any, str, TypeAdapter]] = []
     seen: set[tuple[str, str]] = set()
 
@@ -99,9 +101,11 @@ def build_spec(version: str = "0.1.0") -> dict[str, Any]:
         op: dict[str, Any] = {"summary": summary, "operationId": f"{method}_{_op(path)}",
                               "security": [{"bearer": []}, {"apiKey": []}], "responses": {}}
         params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                  for p in ("event", "attendee", "job") if "{" + p + "}" in path]
-        params += [{"name": n, "in": "query", "required": False, "description": d,
-                    "schema": {"type": "integer", "minimum": lo, "maximum": hi}} for n, d, lo, hi in query]
+                  for p in ("event", "attendee", "request", "action", "webhook", "delivery", "job")
+                  if "{" + p + "}" in path]
+        params += [{"name": q[0], "in": "query", "required": False, "description": q[1],
+                    "schema": {"type": "integer"} | ({"minimum": q[2], "maximum": q[3]} if len(q) > 2 else {})}
+                   for q in query]
         if params:
             op["parameters"] = params
         if body is not None:
