@@ -45,7 +45,7 @@ def _best(mine: list[str], sims: list[list[float]], theirs: list[str], facets: l
     return out[:MAX_ITEMS]
 
 
-def _summary(name: str, r: Reasons, my_identity: set[str] = frozenset()) -> str:
+def _summary(name: str, r: Reasons, my_identity: set[str] = frozenset(), who: str = "") -> str:
     parts = []
     if r.they_offer_what_you_seek:
         x = r.they_offer_what_you_seek[0]
@@ -62,6 +62,8 @@ def _summary(name: str, r: Reasons, my_identity: set[str] = frozenset()) -> str:
         parts.append(f"{n} mutual connection{'s' if n != 1 else ''}.")
     if not parts and r.shared_terms:
         parts.append("You both mention: " + ", ".join(r.shared_terms) + ".")
+    if not parts and who:  # nothing item by item clears the bar: at least say who they are
+        parts.append(f"{name} is: {who}.")
     return " ".join(parts)
 
 
@@ -141,6 +143,6 @@ def build_many(store: AttendeeStore, q: int, cands: list[int], scores: list[floa
         mutual = store.graph.mutual(a.id, b.id) if comp.get("mutual", 0.0) > 0 else []
         reasons = Reasons(they_offer_what_you_seek=they, you_offer_what_they_seek=wanted, shared_interests=shared,
                           shared_terms=terms, mutual_connections=mutual, components=_components(comp))
-        reasons.summary = _summary(b.name or b.id, reasons, q_identity)
+        reasons.summary = _summary(b.name or b.id, reasons, q_identity, identity_texts[0] if identity_texts else "")
         out.append(Match(id=b.id, score=round(score, 6), reasons=reasons))
     return out

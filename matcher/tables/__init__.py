@@ -12,13 +12,17 @@ weights (a forbidden pair costs far more than any affinity gain, a repeat costs 
 win) plus masks (fixed seats and teams never move; a swap never breaks a role bound). Rounds are revisited in
 turn, each against the meetings of all the others; while repeats or rule conflicts remain, a tabu search
 (Dotú and Van Hentenryck's social-golfer local search) moves conflicted people even when that costs affinity.
-A plan that still breaks a rule is never returned: the planner raises :class:`models.InfeasibleRules` naming the
-conflict. Deterministic for a seed: budgets are counted in moves, not seconds.
+When repeats are left, a repeat-free design (:mod:`matcher.tables.designs`: affine planes over finite fields,
+Kirkman triple systems, round robins) where the shape allows one, and the compiled social-golfer search over all
+rounds (:mod:`matcher.tables.golfers`) remove them, with the rules held the same way. A plan that still breaks a
+rule is never returned: the planner raises :class:`models.InfeasibleRules` naming the conflict. Deterministic for
+a seed: budgets are counted in moves, not seconds.
 
-Modules: ``problem`` (:class:`SeatingProblem`, :func:`table_capacities`, :class:`Seating`), ``solver`` (the search,
-:func:`solve_seating`), ``checks`` (:func:`check_rules`, :func:`find_violations`, :func:`count_repeats`), ``report``
-(:func:`plan_affinity`, :func:`affinity_bound`, the :class:`models.TablePlan`), ``plan`` (:func:`plan_tables`,
-:func:`plan_event`). Every name is importable from ``matcher.tables`` as before the split.
+Modules: ``problem`` (:class:`SeatingProblem`, :func:`table_capacities`, :class:`Seating`), ``solver`` (the
+search, :func:`solve_seating`), ``designs`` and ``golfers`` (above), ``checks`` (:func:`check_rules`,
+:func:`find_violations`, :func:`count_repeats`), ``report`` (:func:`plan_affinity`, :func:`affinity_bound`, the
+:class:`models.TablePlan`), ``plan`` (:func:`plan_tables`, :func:`plan_event`). Every name is importable from
+``matcher.tables`` as before the split.
 
 >>> import numpy as np
 >>> from models import TablePlanRequest

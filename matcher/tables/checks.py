@@ -179,3 +179,30 @@ def count_repeats(s: Seating, prob: SeatingProblem) -> tuple[int, int, list[tupl
         pairs.append((i, j, rounds, f == len(rounds) - 1))
     pairs.sort(key=lambda x: (x[3], -len(x[2]), x[0], x[1]))
     return avoid, forced, pairs
+
+
+def repeats_lower_bound(capacities: list[list[int]]) -> int:
+    """A lower bound on the repeats of any plan with these tables per round (everyone attending), the larger of
+    two: between two consecutive rounds, the people of one table of the later round spread over the earlier round's
+    tables at best evenly, and any two at one earlier table meet again (summed over consecutive rounds: a pair
+    meeting in ``m`` rounds in a row is counted ``m - 1`` times, its repeats); and everyone has at least
+    ``sum of (smallest table - 1)`` table-mates over the rounds among ``n - 1`` people.
+
+    >>> repeats_lower_bound([[3, 3], [3, 3]]), repeats_lower_bound([[4, 4, 4]] * 3), repeats_lower_bound([[3] * 3] * 4)
+    (2, 6, 0)
+    >>> repeats_lower_bound([[4] * 4] * 6)  # 16 people, 18 table-mates each
+    24
+    """
+    n = sum(capacities[0]) if capacities else 0
+    mates = sum(min(c) - 1 for c in capacities if c)
+    counting = -(-n * max(0, mates - (n - 1)) // 2)
+    total = 0
+    for prev, cur in zip(capacities, capacities[1:], strict=False):
+        T = len(prev)
+        if T == 0:
+            continue
+        for k in cur:
+            # k people over T earlier tables (each holding at most its size): fewest pairs sharing one
+            base, extra = divmod(k, T)
+            total += extra * (base + 1) * base // 2 + (T - extra) * base * (base - 1) // 2
+    return max(total, counting)

@@ -9,7 +9,9 @@ import math
 
 import numpy as np
 
-from matcher.tables.checks import check_rules, count_repeats, find_violations
+from matcher.tables.checks import check_rules, count_repeats, find_violations, repeats_lower_bound
+from matcher.tables.designs import design, max_design_rounds, meetings
+from matcher.tables.golfers import conflict_search, relabel
 from matcher.tables.problem import (
     ABSENT,
     BYE,
@@ -27,6 +29,14 @@ NEAR_TABLES_ABOVE = 10_000
 NEAR_TABLES = 12
 #: Up to this many people, leftover conflicts go to a tabu search over all rounds at once.
 GLOBAL_TABU_MAX = 300
+#: Up to this many seats a round, repeats left after the search go to the social-golfer search
+#: (:mod:`matcher.tables.golfers`), started from a repeat-free design (:mod:`matcher.tables.designs`) where one fits.
+GOLFER_MAX = 300
+#: Steps of the golfer search at effort 1 (fewer for large rooms: one step costs about seats x rounds x table size).
+GOLFER_STEPS = 1_000_000
+GOLFER_WORK = 5_000_000_000
+#: Independent golfer searches (seeds) sharing those steps.
+GOLFER_RUNS = 4
 
 
 def _table_sums(X: np.ndarray, tab: np.ndarray, T: int) -> np.ndarray:
@@ -622,6 +632,158 @@ class _Solver:
         for rd in rounds:
             self._tabs[rd.r] = tabs[rd.r]
 
+    # ------------------------------------------------------------------ designs and the social-golfer search
+    def _design_shape(self) -> tuple[int, int] | None:
+        """``(groups, size)`` when every round seats everyone at equal tables with no fixed seat, team or role
+        bound (the shape of a design), else None."""
+        p = self.p
+        if not self.rounds or p.teams or self.n_roles or not p.present.all() or (p.pinned >= 0).any():
+            return None
+        if self.n_ghost and not self.bye:
+            return None
+        rd0 = self.rounds[0]
+        g, s = rd0.T, int(rd0.caps[0])
+        if any(rd.T != g or (rd.caps != s).any() for rd in self.rounds):
+            return None
+        return g, s
+
+    def _design_tabs(self) -> list[np.ndarray] | None:
+        """The rounds' seatings from a repeat-free design, people placed on its points (and its rounds chosen,
+        best first, when it has more than asked) for affinity; as many rounds as the design has, at most all of
+        them; None when no design fits."""
+        shape = self._design_shape()
+        if shape is None:
+            return None
+        g, s = shape
+        R = self.p.rounds
+        most = max_design_rounds(g, s)
+        if most < 2:
+            return None
+        full = design(g, s, most)
+        if full is None:
+            return None
+        rd0 = self.rounds[0]
+        m, nr = rd0.m, rd0.n_real
+        a = np.zeros((m, m), np.float64)
+        a[:nr, :nr] = self.p.affinity[np.ix_(rd0.idx[:nr], rd0.idx[:nr])]
+        a[:nr, :nr][self.p.forbidden[np.ix_(rd0.idx[:nr], rd0.idx[:nr])]] = -1e3 * (self.scale + 1.0) * R
+        np.fill_diagonal(a, 0.0)
+        perm = np.arange(m, dtype=np.int64)
+        chosen = np.arange(min(R, most))
+        same = full[:, :, None] == full[:, None, :]  # (rounds, points, points): who shares a group
+        for _ in range(4):
+            perm = relabel(meetings(full[chosen]), a, perm)
+            lab = a[np.ix_(perm, perm)]
+            score = (same * lab[None]).sum(axis=(1, 2))
+            best = np.argsort(-score, kind="stable")[:len(chosen)]
+            if np.array_equal(best, chosen):
+                break
+            chosen = best
+        tabs = []
+        for r in chosen:
+            tab = np.empty(m, np.int64)
+            tab[perm] = full[r]
+            if self.bye and m > nr:  # the empty seat's table is the last one
+                gt = tab[nr]
+                tab = np.where(tab == gt, -1, np.where(tab == rd0.T - 1, gt, tab))
+                tab[tab == -1] = rd0.T - 1
+            tabs.append(tab)
+        return tabs
+
+    def _golfer_arrays(self) -> dict:
+        """The golfer search's arrays over every round (people local to each round, indices global)."""
+        R = len(self.rounds)
+        mmax = max([rd.m for rd in self.rounds] + [1])
+        N = len(self.M)
+        n = self.p.n
+        idx = np.zeros((R, mmax), np.int64)
+        m = np.zeros(R, np.int64)
+        T = np.ones(R, np.int64)
+        tab = np.zeros((R, mmax), np.int64)
+        locked = np.ones((R, mmax), bool)
+        ghost = np.zeros((R, mmax), bool)
+        roles = np.full((R, mmax), self.n_roles, np.int64)
+        for rd in self.rounds:
+            r = rd.r
+            m[r], T[r] = rd.m, max(rd.T, 1)
+            idx[r, :rd.m] = rd.idx
+            tab[r, :rd.m] = self._tabs[r] if rd.m else 0
+            locked[r, :rd.m] = self._locked(rd)
+            ghost[r, rd.n_real:rd.m] = True
+            roles[r, :rd.m] = np.where(rd.roles < 0, self.n_roles, rd.roles)
+        real = np.zeros(N, bool)
+        real[:n] = True
+        counted = np.outer(real, real)
+        if self.bye:
+            counted = ~np.outer(~real, ~real)
+        for team in self.p.teams:  # a team shares a table every round: those meetings are forced
+            counted[np.ix_(team, team)] = False
+        forb = np.zeros((N, N), bool)
+        forb[:n, :n] = self.p.forbidden
+        return {"idx": idx, "m": m, "tab": tab, "T": T, "locked": locked, "ghost": ghost, "roles": roles,
+                "rmin": self.rmin, "rmax": self.rmax, "counted": counted.astype(np.uint8),
+                "forbidden": forb.astype(np.uint8)}
+
+    def golfer(self, effort: float, from_design: bool) -> Seating:
+        """Fewest repeats by the social-golfer search over all rounds (from a design's rounds when
+        ``from_design`` and one fits, else from the rounds as they are), then the usual swaps for affinity; a swap
+        never adds a repeat or breaks a rule."""
+        if from_design:
+            tabs = self._design_tabs()
+            if tabs is None:
+                raise ValueError("no design fits this problem")
+            self._tabs = tabs + [np.zeros(0, np.int64)] * (len(self.rounds) - len(tabs))
+            self.conflicts = [0] * len(self.rounds)
+            self.M[:] = 0
+            for rd, tab in zip(self.rounds, tabs, strict=False):
+                self._add_meetings(rd, tab, +1)
+            # rounds beyond the design: built greedily against the design's meetings, the search does the rest
+            for rd in self.rounds[len(tabs):]:
+                W, C = self._weights(rd)
+                tab = self._improve(rd, W, C, self._construct(rd, W), max(1, int(self.effort * 60 * self.p.n)), 0)
+                self._tabs[rd.r] = tab
+                self._add_meetings(rd, tab, +1)
+        arrays = self._golfer_arrays()
+        R, mmax = arrays["idx"].shape
+        kmax = max([int(rd.caps.max()) for rd in self.rounds if rd.T] + [2])
+        steps = int(effort * min(GOLFER_STEPS, GOLFER_WORK // max(1, R * mmax * mmax * kmax)))
+        steps = max(steps, 1_000)
+        # when some person cannot avoid repeats (more table-mates than people), stop early once progress stalls
+        forced = any(int(rd.caps.max()) - 1 > 0 for rd in self.rounds) and (
+            sum(int(rd.caps.max()) - 1 for rd in self.rounds) > self.p.n - 1)
+        # run times of such searches are heavy-tailed: a few independent runs from the same rounds beat one long one
+        start = arrays.pop("tab")
+        out, best = start, None
+        for _ in range(GOLFER_RUNS):
+            tab, cost, used = conflict_search(**arrays, tab=start, seed=int(self.rng.integers(1 << 31)),
+                                              max_steps=steps // GOLFER_RUNS,
+                                              patience=max(20_000, steps // 16) if forced else steps // GOLFER_RUNS)
+            self.moves += used
+            if best is None or cost < best:
+                out, best = tab, cost
+            if cost == 0:
+                break
+        self.M[:] = 0
+        for rd in self.rounds:
+            if rd.m:
+                self._tabs[rd.r] = out[rd.r, :rd.m].copy()
+                self._add_meetings(rd, self._tabs[rd.r], +1)
+        steps_pass = max(1, int(self.effort * 60 * max(self.p.n, 1)))
+        self.conflicts = [0] * len(self.rounds)
+        for _ in range(max(2, int(2 * self.effort))):
+            for rd in self.rounds:
+                if rd.m:
+                    tab = self._tabs[rd.r]
+                    self._add_meetings(rd, tab, -1)
+                    W, C = self._weights(rd)
+                    tab = self._improve(rd, W, C, tab.copy(), steps_pass, 0)
+                    self._tabs[rd.r] = tab
+                    self._add_meetings(rd, tab, +1)
+        for rd in self.rounds:
+            if rd.m:
+                self._store(rd, self._tabs[rd.r])
+        return Seating(self.table.copy(), [list(map(int, rd.caps)) for rd in self.rounds], self.moves)
+
     # ------------------------------------------------------------------------------------------- driver
     def _store(self, rd: _Round, tab: np.ndarray) -> None:
         self.table[rd.r] = ABSENT
@@ -714,8 +876,12 @@ def solve_seating(prob: SeatingProblem, seed: int = 0, effort: float = 1.0, prog
     n = max(prob.n, 1)
     if restarts is None:
         restarts = int(np.clip(round(effort * 240 / n), 1, 12))
-    best, best_key = None, None
+    best, best_key, best_solver = None, None, None
     budget = tabu_budget(n, effort)
+
+    def key_of(s: Seating) -> tuple[int, int, float]:
+        return len(find_violations(s, prob)), count_repeats(s, prob)[0], -plan_affinity(s, prob)
+
     for k in range(restarts):
         ss = np.random.SeedSequence([seed, k])
         sub_seed = int(ss.generate_state(1)[0])
@@ -723,14 +889,34 @@ def solve_seating(prob: SeatingProblem, seed: int = 0, effort: float = 1.0, prog
                          noise=0.0 if k == 0 else 2.0 * k / restarts)
         s = solver.solve()
         budget = max(0, budget - solver.tabu_used)
-        viol = len(find_violations(s, prob))
-        rep, _forced, _ = count_repeats(s, prob)
-        key = (viol, rep, -plan_affinity(s, prob))
+        key = key_of(s)
         if best_key is None or key < best_key:
-            best, best_key = s, key
-        if viol == 0 and rep == 0 and _flat(prob):
+            best, best_key, best_solver = s, key, solver
+        if key[0] == 0 and key[1] == 0 and _flat(prob):
             break
-    assert best is not None
+    assert best is not None and best_solver is not None
+    seats = max([rd.m for rd in best_solver.rounds] + [0])
+    # no search where the plan already has as few repeats as any plan can (forced repeats of teams and shared fixed
+    # seats aside, which the bound does not separate)
+    plain = (bool(prob.present.all()) and not prob.teams and not (prob.pinned >= 0).any()
+             and all(sum(c) == prob.n for c in best.capacities))  # no empty seat
+    floor = repeats_lower_bound(best.capacities) if plain else 0
+    if (best_key[0] or best_key[1] > floor) and prob.rounds > 1 and seats <= GOLFER_MAX:
+        # repeats or broken rules left: a repeat-free design where one fits, else the social-golfer search
+        best = Seating(best.table.copy(), best.capacities, best.moves)
+        sub_seed = int(np.random.SeedSequence([seed, restarts]).generate_state(1)[0])
+        fresh = _Solver(prob, sub_seed, effort, None, tabu_budget=0)
+        shape = fresh._design_shape()
+        if shape is not None and max_design_rounds(*shape) >= 2:
+            s = fresh.golfer(effort, from_design=True)
+            key = key_of(s)
+            if key < best_key:
+                best, best_key = s, key
+        if best_key[0] or best_key[1] > floor:
+            s = best_solver.golfer(effort, from_design=False)
+            key = key_of(s)
+            if key < best_key:
+                best, best_key = s, key
     return best
 
 
