@@ -18,34 +18,40 @@ from models import Attendee, Event, Feedback, Match
 from models.tables import TablePlan, TablePlanRequest
 from service import schemas as s
 
-#: (method, path, summary, request body schema, {status: answer schema}, query parameters)
-ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[str, str]]]] = [
+#: (method, path, summary, request body schema, {status: answer schema}, query parameters (name, description,
+#: minimum, maximum))
+ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[Any, ...]]]] = [
     ("post", "/v1/events", "Create an event", Event, {201: s.EventOut, 409: s.ErrorBody}, []),
     ("get", "/v1/events", "List the tenant's events", None, {200: s.EventList}, []),
     ("get", "/v1/events/{event}", "Get an event", None, {200: s.EventOut}, []),
-    ("patch", "/v1/events/{event}", "Change an event's name or policy", s.EventUpdate, {200: s.EventOut}, []),
+    ("patch", "/v1/events/{event}", "Change an event's name or policy (If-Match: its ETag, else 412)", s.EventUpdate,
+     {200: s.EventOut, 412: s.ErrorBody}, []),
     ("delete", "/v1/events/{event}", "Delete an event with all its data", None, {204: None}, []),
     ("post", "/v1/events/{event}/attendees",
      "Insert or replace attendees by id (idempotent; all or nothing)", s.AttendeeBatch,
      {200: s.UpsertResult}, []),
     ("get", "/v1/events/{event}/attendees", "List attendee ids", None, {200: s.AttendeeList},
-     [("limit", "1..1000, default 100"), ("offset", "default 0")]),
+     [("limit", "1..1000, default 100", 1, 1000), ("offset", "default 0", 0, 10**9)]),
     ("get", "/v1/events/{event}/attendees/{attendee}", "Get an attendee", None, {200: Attendee}, []),
-    ("patch", "/v1/events/{event}/attendees/{attendee}", "Change some of an attendee's fields", s.AttendeePatch,
-     {200: Attendee}, []),
+    ("patch", "/v1/events/{event}/attendees/{attendee}",
+     "Change some of an attendee's fields (If-Match: its ETag, else 412; concurrent changes never lose a field)",
+     s.AttendeePatch, {200: Attendee, 409: s.ErrorBody, 412: s.ErrorBody}, []),
     ("delete", "/v1/events/{event}/attendees/{attendee}",
      "Erase an attendee (storage, feedback, embeddings no one else uses, indexes)", None, {204: None}, []),
     ("get", "/v1/events/{event}/attendees/{attendee}/matches",
      "The ranked, explained list of people this attendee should meet", None, {200: s.MatchList},
-     [("limit", "1..100, default: the event policy's default_limit"),
-      ("offset", "default 0; offset + limit <= 500")]),
+     [("limit", "1..100, default: the event policy's default_limit", 1, 100),
+      ("offset", "default 0; offset + limit <= 500", 0, 499)]),
     ("post", "/v1/events/{event}/feedback",
      "Record feedback (accepted, declined, met, hidden, blocked); later lists change at once", Feedback,
      {201: s.FeedbackResult, 200: s.FeedbackResult}, []),
     ("get", "/v1/events/{event}/attendees/{attendee}/feedback", "Feedback given by an attendee", None,
      {200: s.FeedbackList}, []),
-    ("post", "/v1/events/{event}/table-plans", "Plan seating: tables over rounds for the event", TablePlanRequest,
-     {200: TablePlan}, []),
+    ("post", "/v1/events/{event}/table-plans",
+     "Plan seating: tables over rounds for the event (large plans, or Prefer: respond-async: 202 and a job)",
+     TablePlanRequest, {200: TablePlan, 202: s.JobOut, 422: s.ErrorBody, 503: s.ErrorBody}, []),
+    ("get", "/v1/jobs/{job}", "A background job: queued, running, done (with its answer) or failed", None,
+     {200: s.JobOut}, []),
 ]
 
 PUBLIC = [
@@ -95,9 +101,11 @@ def build_spec(version: str = "0.1.0") -> dict[str, Any]:
         op: dict[str, Any] = {"summary": summary, "operationId": f"{method}_{_op(path)}",
                               "security": [{"bearer": []}, {"apiKey": []}], "responses": {}}
         params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                  for p in ("event", "attendee", "request", "action", "webhook", "delivery") if "{" + p + "}" in path]
-        params += [{"name": n, "in": "query", "required": False, "description": d, "schema": {"type": "integer"}}
-                   for n, d in query]
+                  for p in ("event", "attendee", "request", "action", "webhook", "delivery", "job")
+                  if "{" + p + "}" in path]
+        params += [{"name": q[0], "in": "query", "required": False, "description": q[1],
+                    "schema": {"type": "integer"} | ({"minimum": q[2], "maximum": q[3]} if len(q) > 2 else {})}
+                   for q in query]
         if params:
             op["parameters"] = params
         if body is not None:
@@ -112,7 +120,7 @@ def build_spec(version: str = "0.1.0") -> dict[str, Any]:
                 op["responses"][str(status)] = {"description": "OK",
                                                 "content": {"application/json":
                                                             {"schema": ref(model, "serialization")}}}
-        for status in (400, 401, 404, 405, 413):
+        for status in (400, 401, 404, 405, 408, 413, 429, 503):
             op["responses"].setdefault(str(status), {"$ref": "#/components/responses/Error"})
         paths.setdefault(path, {})[method] = op
     for method, path, summary, model in PUBLIC:
@@ -121,9 +129,13 @@ def build_spec(version: str = "0.1.0") -> dict[str, Any]:
             "responses": {"200": {"description": "OK", "content": {"application/json":
                                                                    {"schema": ref(model, "serialization")}}},
                           "503": {"$ref": "#/components/responses/Error"}}}
-    paths["/metrics"] = {"get": {"summary": "Prometheus metrics (text format)", "operationId": "get_metrics",
-                                 "security": [], "responses": {"200": {"description": "Prometheus text",
-                                                                       "content": {"text/plain": {}}}}}}
+    paths["/metrics"] = {"get": {"summary": "Prometheus metrics (text format); Authorization: Bearer "
+                                            "MATCHMAKER_METRICS_KEY (off, 404, when it is not set)",
+                                 "operationId": "get_metrics", "security": [{"bearer": []}],
+                                 "responses": {"200": {"description": "Prometheus text",
+                                                       "content": {"text/plain": {}}},
+                                               "401": {"$ref": "#/components/responses/Error"},
+                                               "404": {"$ref": "#/components/responses/Error"}}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Matchmaker API", "version": version,

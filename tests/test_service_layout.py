@@ -9,7 +9,7 @@ from pathlib import Path
 import service
 
 SERVICE = Path(service.__file__).parent
-ROUTES = {"service.api", "service.tableplans", "service.meetings"}
+ROUTES = {"service.api", "service.tableplans", "service.meetings", "service.jobs"}
 
 
 def _imports() -> dict[str, set[str]]:
