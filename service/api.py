@@ -1,4 +1,5 @@
-"""The JSON API under ``/v1``: events, attendees, matches, feedback (table plans: :mod:`service.tableplans`).
+"""The JSON API under ``/v1``: events, attendees, matches, feedback (table plans: :mod:`service.tableplans`;
+listing attendees, batch lists and the event's feedback: :mod:`service.exports`).
 
 Every route needs an API key (:mod:`service.auth`); a tenant sees only its own events, and another tenant's
 event answers 404 exactly like a missing one.
@@ -112,15 +113,6 @@ def upsert_attendees(event_id: str):
     version = services().store.get_event(g.tenant_id, event_id)
     return {"upserted": len(batch), "created": created_n, "updated": updated_n,
             "version": version.seq if version else row.seq}
-
-
-@bp.get("/events/<event_id>/attendees")
-def list_attendees(event_id: str):
-    row = event_or_404(event_id)
-    limit = query_int("limit", 100, 1, 1000)
-    offset = query_int("offset", 0, 0, 10**9)
-    ids, total = services().store.list_attendee_ids(row.pk, limit, offset)
-    return {"attendees": ids, "total": total, "limit": limit, "offset": offset}
 
 
 @bp.get("/events/<event_id>/attendees/<attendee_id>")

@@ -28,8 +28,14 @@ ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[str, str]]]] =
     ("post", "/v1/events/{event}/attendees",
      "Insert or replace attendees by id (idempotent; all or nothing)", s.AttendeeBatch,
      {200: s.UpsertResult}, []),
-    ("get", "/v1/events/{event}/attendees", "List attendee ids", None, {200: s.AttendeeList},
-     [("limit", "1..1000, default 100"), ("offset", "default 0")]),
+    ("get", "/v1/events/{event}/attendees",
+     "Attendees' full profiles sorted by id, page by page (next link / cursor); updated_since or since_version: "
+     "only those written since", None, {200: s.AttendeeList},
+     [("limit", "1..1000, default 100"), ("offset", "default 0; not with cursor"),
+      ("cursor", "string: next_cursor of the previous page"),
+      ("updated_since", "string, ISO 8601 time: attendees written after it (a page's as_of)"),
+      ("since_version", "attendees written by a write after this event version (a page's version): exact"),
+      ("fields", "string: id for ids only (the old answer), all (default) for profiles")]),
     ("get", "/v1/events/{event}/attendees/{attendee}", "Get an attendee", None, {200: Attendee}, []),
     ("patch", "/v1/events/{event}/attendees/{attendee}", "Change some of an attendee's fields", s.AttendeePatch,
      {200: Attendee}, []),
@@ -44,6 +50,12 @@ ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[str, str]]]] =
      {201: s.FeedbackResult, 200: s.FeedbackResult}, []),
     ("get", "/v1/events/{event}/attendees/{attendee}/feedback", "Feedback given by an attendee", None,
      {200: s.FeedbackList}, []),
+    ("get", "/v1/events/{event}/feedback", "The event's feedback, oldest first", None, {200: s.EventFeedbackList},
+     [("limit", "1..1000, default 100"), ("offset", "default 0"), ("from_id", "string: given by"),
+      ("to_id", "string: about"), ("kind", "string: accepted, declined, met, hidden or blocked")]),
+    ("post", "/v1/events/{event}/matches:batch",
+     "Lists for many attendees in one request (the same lists as one GET each)", s.MatchesBatchRequest,
+     {200: s.MatchesBatch}, []),
     ("post", "/v1/events/{event}/table-plans", "Plan seating: tables over rounds for the event", TablePlanRequest,
      {200: TablePlan}, []),
 ]
@@ -94,7 +106,8 @@ def build_spec(version: str = "0.1.0") -> dict[str, Any]:
                               "security": [{"bearer": []}, {"apiKey": []}], "responses": {}}
         params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                   for p in ("event", "attendee") if "{" + p + "}" in path]
-        params += [{"name": n, "in": "query", "required": False, "description": d, "schema": {"type": "integer"}}
+        params += [{"name": n, "in": "query", "required": False, "description": d.removeprefix("string: ")
+                    .removeprefix("string, "), "schema": {"type": "string" if d.startswith("string") else "integer"}}
                    for n, d in query]
         if params:
             op["parameters"] = params
