@@ -30,6 +30,7 @@ from service.http import (
 from service.ingest import ingest as store_ingest
 from service.schemas import AttendeeBatch, EventUpdate
 from service.storage import Conflict, EventRow
+from service.uploads import spreadsheet_batch
 
 bp = api_blueprint("v1", __name__)
 
@@ -96,18 +97,23 @@ def delete_event(event_id: str):
 @bp.post("/events/<event_id>/attendees")
 def upsert_attendees(event_id: str):
     row = event_or_404(event_id)
-    data = read_json()
-    if isinstance(data, list):
-        data = {"attendees": data}
-    if not isinstance(data, dict):
-        raise ApiError(400, f"request body must be {{\"attendees\": [...]}} or an array, got {json_type(data)}",
-                       code="validation_error")
     limit = current_app.config["MAX_BATCH"]
+    batch = spreadsheet_batch()  # text/csv or XLSX (service/uploads.py); None for JSON
+    if batch is not None:
+        data = {"attendees": batch}
+    else:
+        data = read_json()
+        if isinstance(data, list):
+            data = {"attendees": data}
+        if not isinstance(data, dict):
+            raise ApiError(400, f"request body must be {{\"attendees\": [...]}} or an array, got {json_type(data)}",
+                           code="validation_error")
     items = data.get("attendees")
     if isinstance(items, list) and len(items) > limit:
         msg = f"at most {limit} attendees per request; got {len(items)} (split the batch)"
         raise ApiError(400, msg, code="validation_error", details=[{"field": "attendees", "message": msg}])
-    batch = validate(AttendeeBatch, data).attendees
+    if batch is None:
+        batch = validate(AttendeeBatch, data).attendees
     check_ids((f"attendees[{i}].id", a.id) for i, a in enumerate(batch))
     created_n, updated_n = ingest(row, batch)
     version = services().store.get_event(g.tenant_id, event_id)

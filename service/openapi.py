@@ -26,8 +26,11 @@ ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[str, str]]]] =
     ("patch", "/v1/events/{event}", "Change an event's name or policy", s.EventUpdate, {200: s.EventOut}, []),
     ("delete", "/v1/events/{event}", "Delete an event with all its data", None, {204: None}, []),
     ("post", "/v1/events/{event}/attendees",
-     "Insert or replace attendees by id (idempotent; all or nothing)", s.AttendeeBatch,
-     {200: s.UpsertResult}, []),
+     "Insert or replace attendees by id (idempotent; all or nothing): JSON, or a registration export as text/csv, "
+     "XLSX or a multipart form's 'file' (every bad row named: 422)", s.AttendeeBatch,
+     {200: s.UpsertResult, 415: s.ErrorBody, 422: s.ErrorBody},
+     [("mapping", "string: spreadsheets: the column mapping's JSON, e.g. {\"columns\": {\"goals\": \"Why are "
+                  "you here?\"}}"), ("sheet", "string: XLSX: the sheet to read (default: the first)")]),
     ("get", "/v1/events/{event}/attendees",
      "Attendees' full profiles sorted by id, page by page (next link / cursor); updated_since or since_version: "
      "only those written since", None, {200: s.AttendeeList},
@@ -59,6 +62,20 @@ ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[str, str]]]] =
     ("post", "/v1/events/{event}/table-plans", "Plan seating: tables over rounds for the event", TablePlanRequest,
      {200: TablePlan}, []),
 ]
+
+#: Routes that also take a registration export (:mod:`service.uploads`), and how.
+SPREADSHEET_BODIES = {("post", "/v1/events/{event}/attendees")}
+SPREADSHEETS = {
+    "text/csv": {"schema": {"type": "string", "description": "A CSV export (UTF-8 or Windows-1252; , ; or tab)"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "schema": {"type": "string", "contentMediaType": "application/octet-stream",
+                   "description": "An XLSX workbook"}},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "contentMediaType": "application/octet-stream",
+                 "description": "The .csv or .xlsx file"},
+        "mapping": {"type": "string", "description": "The column mapping's JSON"},
+        "sheet": {"type": "string"}}}},
+}
 
 PUBLIC = [
     ("get", "/healthz", "Liveness: the process answers", s.Health),
@@ -114,6 +131,8 @@ def build_spec(version: str = "0.1.0") -> dict[str, Any]:
         if body is not None:
             op["requestBody"] = {"required": True,
                                  "content": {"application/json": {"schema": ref(body, "validation")}}}
+            if (method, path) in SPREADSHEET_BODIES:
+                op["requestBody"]["content"].update(SPREADSHEETS)
         for status, model in sorted(answers.items()):
             if model is None:
                 op["responses"][str(status)] = {"description": "Done, no content"}
