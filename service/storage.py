@@ -257,6 +257,12 @@ class Store:
         with self.engine.connect() as c:
             return [self._event_row(r) for r in c.execute(q)]
 
+    def recent_events(self, n: int) -> list[EventRow]:
+        """The ``n`` events (of every tenant) written most recently: what a worker warms up with."""
+        q = select(t.events).order_by(t.events.c.updated_at.desc(), t.events.c.pk).limit(n)
+        with self.engine.connect() as c:
+            return [self._event_row(r) for r in c.execute(q)]
+
     def create_event(self, tenant_id: int, ev: Event) -> EventRow:
         """Store a new event; :class:`Conflict` when the tenant has one with that id."""
         ts = now()
