@@ -139,7 +139,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/docs")
     def docs():
-        return render_template("docs.html")
+        from service.docs import run_examples
+
+        if "docs_examples" not in app.extensions:  # real answers of this code, made once per process
+            app.extensions["docs_examples"] = run_examples(create_app)
+        return render_template("docs.html", examples=app.extensions["docs_examples"])
 
     @app.get("/")
     def index():
