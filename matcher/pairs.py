@@ -31,11 +31,33 @@ class PairScores:
 
 
 def components(store: AttendeeStore, q: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
-    """Channel scores ``(len(q), len(c))`` in [0, 1] for query keys ``q`` against candidate keys ``c`` (and the
-    two intent directions as ``_q_to_c`` and ``_c_to_q``)."""
-    w = store.snapshot().weights
-    out = reference.pair_channels(scoring.Sims.between(store.side(q), store.side(c)), intent="intent" in w,
+    """Channel scores ``(len(q), len(c))`` in [0, 1] for query keys ``q`` against candidate keys ``c``: intent
+    (after complementarity), interests, lexical, mutual, the ``substitute`` penalty and the ``sides`` prior, and
+    as ``_q_to_c``, ``_c_to_q`` the two intent directions, as ``_gate`` what the symmetric channels count for."""
+    st = store.snapshot()
+    w = st.weights
+    cpl = float(st.policy.complement)
+    need_intent = "intent" in w or (cpl > 0 and ("interests" in w or "lexical" in w))
+    out = reference.pair_channels(scoring.Sims.between(store.side(q), store.side(c)), intent=need_intent,
                                   shared_interests="interests" in w)
+    if need_intent:
+        side_q, side_c = st.sides.side[q], st.sides.side[c]
+        prior = np.full((len(q), len(c)), np.nan)
+        known = (side_q[:, None] >= 0) & (side_c[None, :] >= 0)
+        prior[known] = st.sides.prior[np.maximum(side_q, 0)[:, None], np.maximum(side_c, 0)[None, :]][known]
+        dirs = store.directions
+        direction = dirs[q].astype(np.float64) @ dirs[c].astype(np.float64).T
+        adjusted, penalty = reference.fuse(out["intent"], out["_q_to_c"], out["_c_to_q"], out.pop("_give_qc"),
+                                           out.pop("_give_cq"), direction, prior, cpl)
+        out["_gate"] = (1.0 - cpl) + cpl * adjusted
+        if "intent" in w:
+            out["intent"] = adjusted
+        else:
+            for name in ("intent", "_q_to_c", "_c_to_q"):
+                del out[name]
+        if cpl > 0:
+            out["substitute"] = penalty
+            out["sides"] = prior
     if "lexical" in w:
         out["lexical"] = lexical(store, q, c)
     if "mutual" in w:
@@ -75,8 +97,8 @@ def pair_scores(store: AttendeeStore, ids: Sequence[str] | None = None, *, chunk
     weights = store.weights()
     for s in range(0, n, chunk):
         comps = components(store, keys[s:s + chunk], keys)
-        public = {name: v for name, v in comps.items() if not name.startswith("_")}
-        scores[s:s + chunk] = reference.combine(public, weights)
+        public = {name: v for name, v in comps.items() if name in scoring.CHANNELS}
+        scores[s:s + chunk] = reference.combine(public, weights, gate=comps.get("_gate"))
     scores = (scores + scores.T) / 2  # symmetric by construction; this removes float noise
     np.fill_diagonal(scores, 0.0)
     st = store.snapshot()

@@ -165,10 +165,11 @@ def list_inputs(store: AttendeeStore, st: Snapshot, ids: list[str], extras: list
     return (scoring.Queries(keys, found, offsets, _concat(aa_keys), _concat(aa_vals, np.float64), _offsets(aa_keys),
                             _concat(excluded), _offsets(excluded)),
             st.people(),
-            st.items(store.profiles),
+            st.items(store.profiles, store.directions),
             scoring.Lexical(both.indptr, both.indices, both.data, N_FEATURES, *lex.table(), has_seek, has_topic),
             scoring.Params(np.asarray([w.get(c, 0.0) for c in scoring.CHANNELS]), k, fetch,
-                           float(st.policy.diversity), st.exhaustive, st.policy.allow_same_company))
+                           float(st.policy.diversity), st.exhaustive, st.policy.allow_same_company,
+                           float(st.policy.complement)))
 
 
 def _rank_chunk(store: AttendeeStore, st: Snapshot, ids: list[str], extras: list[Iterable[str]], k: int,

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher import scoring
+from matcher import scoring, sides
 from matcher.graph import ConnectionGraph
 from matcher.index import HNSW_THRESHOLD, FacetIndex
 from matcher.lexical import LexicalIndex
-from matcher.profile import FACETS, facet_items, lexical_docs
+from matcher.profile import FACETS, GIVE_FACETS, facet_items, lexical_docs
 from models import Attendee, MatchmakerError, MatchPolicy
 
 #: Below this many attendees every attendee is scored exactly (no FAISS retrieval needed).
@@ -64,19 +64,27 @@ class Snapshot:
     exhaustive: bool
     policy: MatchPolicy
     lex_presence: tuple[np.ndarray, np.ndarray] | None
+    sides: sides.Sides              # the event's learned sides (:mod:`matcher.sides`)
 
     def people(self) -> scoring.People:
         """The rule data as the scoring backends take it."""
-        return scoring.People(self.alive_keys, self.eligible, self.role, self.role_ok, self.company, self.id_rank)
+        return scoring.People(self.alive_keys, self.eligible, self.role, self.role_ok, self.company, self.id_rank,
+                              self.sides.side, self.sides.prior)
 
-    def items(self, profiles: np.ndarray) -> scoring.Items:
+    def items(self, profiles: np.ndarray, directions: np.ndarray) -> scoring.Items:
         """Every key's item vectors (and ``profiles``) as the scoring backends take them (views, no copies)."""
         return scoring.Items(tuple(self.vectors[f] for f in FACETS), self.starts, self.counts,
-                             tuple(self.layouts[f][2] for f in FACETS), profiles)
+                             tuple(self.layouts[f][2] for f in FACETS), profiles, directions)
 
 
 def _norm(s: str) -> str:
     return " ".join(s.lower().split())
+
+
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return x / norms
 
 
 class AttendeeStore:
@@ -115,6 +123,7 @@ class AttendeeStore:
         self._blocked: dict[str, set[str]] = {}
         self._blocked_by: dict[str, set[str]] = {}
         self._prof = np.zeros((0, 0), dtype=np.float32)
+        self._dir = np.zeros((0, 0), dtype=np.float32)
         self._codes: dict[str, dict[str, int]] = {"company": {}, "role": {}}
         self._meta: dict[str, list] = {"alive": [], "opt_out": [], "company": [], "role": []}
         self._local = threading.local()  # per-thread scratch of the batch threads
@@ -225,6 +234,12 @@ class AttendeeStore:
     def profiles(self) -> np.ndarray:
         """``(>= n_keys, dim)`` float32: each key's unit profile vector (rows past ``n_keys`` are spare)."""
         return self._prof
+
+    @property
+    def directions(self) -> np.ndarray:
+        """``(>= n_keys, dim)`` float32: each key's unit direction, from what it gives to what it seeks (zero
+        without goals or without anything to give; :mod:`matcher.sides`)."""
+        return self._dir
 
     def blocked(self, attendee_id: str) -> set[str]:
         """Whom ``attendee_id`` blocked."""
@@ -404,29 +419,52 @@ class AttendeeStore:
             return
         need = len(self._ids)
         if self._prof.shape[0] < need:
-            grown = np.zeros((max(need, 2 * self._prof.shape[0]), self._indexes["goals"].dim), np.float32)
+            size = (max(need, 2 * self._prof.shape[0]), self._indexes["goals"].dim)
+            grown, grown_dir = np.zeros(size, np.float32), np.zeros(size, np.float32)
             if self._prof.size:
                 grown[: self._prof.shape[0]] = self._prof
-            self._prof = grown
+                grown_dir[: self._dir.shape[0]] = self._dir
+            self._prof, self._dir = grown, grown_dir
         keys_arr = np.asarray(keys, dtype=np.int64)
         for s in range(0, len(keys_arr), PROFILE_SLICE):
             part = keys_arr[s:s + PROFILE_SLICE]
-            self._prof[part] = self._compute_profiles(part)
+            self._prof[part], self._dir[part] = self._compute_profiles(part)
 
-    def _compute_profiles(self, keys: np.ndarray) -> np.ndarray:
-        """The normalised mean of all of each attendee's item vectors."""
+    def _facet_sums(self, keys: np.ndarray, facet: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per key: the sum of its item vectors of one facet, and whether it has any."""
+        total = np.zeros((len(keys), self._indexes["goals"].dim), dtype=np.float32)
+        parts = [self._rows[facet][key] for key in keys]
+        counts = np.asarray([0 if r is None else len(r) for r in parts], dtype=np.int64)
+        nz = counts > 0
+        if nz.any():
+            rows = np.concatenate([r for r in parts if r is not None and len(r)])
+            starts = (np.cumsum(counts) - counts)[nz]
+            total[nz] = np.add.reduceat(self._indexes[facet].vectors().take(rows, axis=0), starts, axis=0)
+        return total, nz
+
+    def facet_means(self, keys: np.ndarray, facets: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Per key: the unit mean of its item vectors over ``facets`` (zero when it has none), and whether it
+        has any."""
+        total = np.zeros((len(keys), self._indexes["goals"].dim), dtype=np.float32)
+        has = np.zeros(len(keys), dtype=bool)
+        for f in facets:
+            part, nz = self._facet_sums(keys, f)
+            total += part
+            has |= nz
+        return _unit_rows(total), has
+
+    def _compute_profiles(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Profiles (the unit mean of all of each attendee's item vectors) and directions (the unit vector from
+        the mean of what it gives to the mean of what it seeks; zero without either)."""
+        sums = {f: self._facet_sums(keys, f) for f in FACETS}
         total = np.zeros((len(keys), self._indexes["goals"].dim), dtype=np.float32)
         for f in FACETS:
-            parts = [self._rows[f][key] for key in keys]
-            counts = np.asarray([0 if r is None else len(r) for r in parts], dtype=np.int64)
-            nz = counts > 0
-            if nz.any():
-                rows = np.concatenate([r for r in parts if r is not None and len(r)])
-                starts = (np.cumsum(counts) - counts)[nz]
-                total[nz] += np.add.reduceat(self._indexes[f].vectors().take(rows, axis=0), starts, axis=0)
-        norms = np.linalg.norm(total, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        return total / norms
+            total += sums[f][0]
+        give = sums["offers"][0] + sums["identity"][0]
+        has_give = sums["offers"][1] | sums["identity"][1]
+        direction = _unit_rows(_unit_rows(sums["goals"][0]) - _unit_rows(give))
+        direction[~(sums["goals"][1] & has_give)] = 0.0
+        return _unit_rows(total), direction
 
     # ------------------------------------------------------------------------------------------ state views
     def snapshot(self) -> Snapshot:
@@ -461,9 +499,24 @@ class AttendeeStore:
             layouts=layouts, vectors=vectors, starts=np.stack([layouts[f][0] for f in FACETS]),
             counts=np.stack([layouts[f][1] for f in FACETS]), weights={name: v / total for name, v in w.items()},
             exhaustive=len(self) < self._exhaustive_below, policy=self._policy,
-            lex_presence=lex.presence() if "lexical" in w else None)
+            lex_presence=lex.presence() if "lexical" in w else None, sides=self._fit_sides(alive))
         self._snap = snap
         return snap
+
+    def _fit_sides(self, alive: np.ndarray) -> sides.Sides:
+        """The event's learned sides over everyone alive with a direction (none when the policy turns
+        complementarity off)."""
+        n_keys = len(self._ids)
+        if self._policy.complement <= 0 or self._indexes is None:
+            return sides.Sides.none(n_keys)
+        keys = np.flatnonzero(alive & np.any(self._dir[:n_keys] != 0, axis=1))
+        if len(keys) == 0:
+            return sides.Sides.none(n_keys)
+        pick = np.linspace(0, len(keys) - 1, min(len(keys), sides.FIT_SAMPLE)).round().astype(np.int64)
+        fit_keys = keys[pick]
+        goals = self.facet_means(fit_keys, ("goals",))[0]
+        give = self.facet_means(fit_keys, GIVE_FACETS)[0]
+        return sides.fit(self._dir[fit_keys], goals, give, fit_keys, n_keys, assign=(keys, self._dir[keys]))
 
     def role_matrix(self) -> np.ndarray:
         """``(n_roles, n_roles)`` bool: the policy's role rules over the role codes."""

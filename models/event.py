@@ -41,6 +41,10 @@ class MatchPolicy(BaseModel):
     weights: ChannelWeights = Field(default_factory=ChannelWeights)
     default_limit: int = Field(10, ge=1, le=500)
     diversity: float = Field(0.3, ge=0, le=1, description="0 = pure relevance; higher = more varied lists.")
+    complement: float = Field(1.0, ge=0, le=1, description=(
+        "How strongly lists favour counterparts over look-alikes: 1 = fully (substitutes penalised, the event's "
+        "learned sides counted, shared interests and terms counted only where intent agrees); 0 = plain "
+        "reciprocal intent."))
 
     @field_validator("role_rules")
     @classmethod

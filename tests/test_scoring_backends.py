@@ -61,7 +61,9 @@ def _channels_plainly(q_goals, q_give, q_interests, theirs):
     if len(q_interests) and len(theirs["interests"]):
         shared = clip(0.5 * (_pool(best(q_interests, theirs["interests"]))
                              + _pool(best(theirs["interests"], q_interests))))
-    return intent, q_to_c, c_to_q, shared
+    give_qc = _pool(best(q_give, give)) if len(q_give) and len(give) else math.nan
+    give_cq = _pool(best(give, q_give)) if len(q_give) and len(give) else math.nan
+    return intent, q_to_c, c_to_q, shared, give_qc, give_cq
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -77,7 +79,7 @@ def test_list_channels(backend, seed):
     starts = (np.cumsum(counts, axis=1) - counts).astype(np.int64)
     q_goals, q_give, q_interests = _unit(rng, int(rng.integers(0, 3))), _unit(rng, 2), _unit(rng, 2)
     cands = rng.choice(n_keys, size=12, replace=False).astype(np.int64)
-    out = np.empty((len(cands), 4))
+    out = np.empty((len(cands), len(scoring.LIST_CHANNELS)))
     backend.list_channels(cands, q_goals, q_give, q_interests, tuple(vectors), starts, counts.astype(np.int64),
                           tuple(flats), 1 / scoring.POOL_TEMPERATURE, scoring.ONE_SIDED, out, True, True)
     for j, c in enumerate(cands):
@@ -125,6 +127,25 @@ def test_lexical_score(backend, args, want):
 @pytest.mark.parametrize(("aa", "want"), [(0.0, 0.0), (math.log(2), 0.5), (math.log(4), 0.75)])
 def test_mutual_score(backend, aa, want):
     assert float(backend.mutual_score(aa)) == pytest.approx(want, abs=1e-12)
+
+
+NAN = math.nan
+
+
+@pytest.mark.parametrize(("args", "want"), [
+    # (intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement) -> (adjusted, penalty)
+    ((0.8, 0.8, 0.8, 0.9, 0.9, 0.5, NAN, 1.0), (0.5, 0.3)),    # give alike (0.1 each way), same direction (0.2)
+    ((0.8, 0.8, 0.8, 0.3, 0.3, -0.5, 0.6, 1.0), (0.7, 0.0)),   # a counterpart: no penalty, prior averaged in
+    ((0.8, 0.8, 0.8, 0.9, 0.9, 0.5, 0.6, 0.0), (0.8, 0.0)),    # complement off: plain intent
+    ((0.4, NAN, 0.8, 0.9, 0.9, 0.0, NAN, 1.0), (0.35, 0.05)),  # one direction undefined: only the other counts
+    ((0.1, 0.2, 0.2, 1.0, 1.0, 1.0, NAN, 1.0), (0.0, 1.2)),    # clipped at 0
+    ((0.8, 0.8, 0.8, 0.9, 0.9, 0.5, 0.6, 0.5), (0.64, 0.15)),  # half: (0.8 - 0.15 + 0.5 x 0.6) / 1.5 ... see below
+])
+def test_fuse(backend, args, want):
+    adjusted, penalty = backend.fuse(*args)
+    if args[-1] == 0.5:  # (0.65 + 0.5 * 0.6) / 1.5
+        want = ((0.65 + 0.3) / 1.5, 0.15)
+    assert (float(adjusted), float(penalty)) == pytest.approx(want, abs=1e-12)
 
 
 # ------------------------------------------------------------------------------------------ diversity
@@ -175,6 +196,20 @@ def test_rerank(backend, seed):
     assert backend.rerank(scores, table, rows, k, div, FLOOR).tolist() == want
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_picked_scores(backend, seed):
+    scores, prof, k, div, rows = near_copies(seed)
+    table = np.empty_like(prof)
+    table[rows] = prof
+    picks = np.asarray(_rerank_plainly(scores, prof, k, div), dtype=np.int64)
+    got = np.asarray(backend.picked_scores(scores, table, rows, picks, div, FLOOR))
+    # by hand: the pick's score less div x its largest redundancy with the picks before it
+    want = [scores[p] * (1 - div * max([float(np.clip((prof[q] @ prof[p] - FLOOR) / (1 - FLOOR), 0, 1))
+                                        for q in picks[:j]], default=0.0)) for j, p in enumerate(picks)]
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    assert np.all(np.diff(got) <= 1e-9)  # the greedy takes the best adjusted score: never increasing
+
+
 # ----------------------------------------------------------------------------------------- candidates
 def _candidate_lists_plainly(owners, counts, fetch):
     """Per query: each channel's hits interleaved by rank, first ``fetch`` distinct owners; the channels united."""
@@ -217,6 +252,9 @@ def _policies():
     yield "strong-diversity", MatchPolicy(diversity=0.9), 1000
     yield "lexical-and-mutual", MatchPolicy(weights={"intent": 1, "interests": 0, "lexical": 1, "mutual": 2}), 0
     yield "same-company", MatchPolicy(allow_same_company=True), 1000
+    yield "no-complement", MatchPolicy(complement=0), 0
+    yield "half-complement-no-intent-weight", MatchPolicy(complement=0.5, weights={"intent": 0, "interests": 1,
+                                                                                     "lexical": 1, "mutual": 1}), 1000
 
 
 def _event_with_rules(seed):
@@ -244,7 +282,7 @@ def test_rank_lists(name, policy, exhaustive_below):
     ids = m.ids()
     k = 12
     extras = [ids[(i + 3) % len(ids):(i + 3) % len(ids) + 2] for i in range(len(ids))]  # feedback exclusions
-    inputs = ranking.list_inputs(store, st, ids, extras, k, 40)
+    inputs = ranking.list_inputs(store, st, ids, extras, k, max(ranking.FETCH_FACTOR * k, ranking.FETCH_MIN))
     got = {}
     for bname, be in BACKENDS.items():
         out = ranking.RankedLists.empty(ids, k, store.names())
@@ -274,8 +312,8 @@ def test_rank_lists_rules_on_a_toy_event():
     st = m.store.snapshot()
     inputs = ranking.list_inputs(m.store, st, ["q"], [()], 5, 30)
     for be in BACKENDS.values():
-        out = scoring.Out(np.full((1, 5), -1, np.int64), np.zeros((1, 5)), np.full((1, 5, 6), np.nan, np.float32),
-                          np.zeros(1, np.int64))
+        out = scoring.Out(np.full((1, 5), -1, np.int64), np.zeros((1, 5)),
+                          np.full((1, 5, len(scoring.COMPONENTS)), np.nan, np.float32), np.zeros(1, np.int64))
         be.rank_lists(*inputs, out)
         names = m.store.names()
         assert [names[x] for x in out.keys[0, :out.lengths[0]]] == ["a", "e"]

@@ -23,6 +23,9 @@ _W_INTENT, _W_INTERESTS, _W_LEXICAL, _W_MUTUAL = (contract.W_INTENT, contract.W_
 _C_INTERESTS, _C_LEXICAL, _C_MUTUAL = contract.C_INTERESTS, contract.C_LEXICAL, contract.C_MUTUAL
 _N_COMPONENTS = len(contract.COMPONENTS)
 _SCALE = 10.0 ** contract.SCORE_DECIMALS
+_SUBSTITUTE, _DIRECTION, _SIDES = contract.SUBSTITUTE, contract.DIRECTION, contract.SIDES
+_C_SUBSTITUTE, _C_SIDES = contract.C_SUBSTITUTE, contract.C_SIDES
+_N_LIST = len(contract.LIST_CHANNELS)
 
 #: Reassociation lets the dot products vectorise; NaN and infinity keep their meaning (NaN marks an undefined
 #: direction, -inf starts every maximum), so the no-NaN/no-inf fast-math flags stay off.
@@ -118,7 +121,7 @@ def list_channels(cands, q_goals, q_give, q_interests, vectors, starts, counts, 
 
     ``vectors``/``flats`` are per facet (goals, offers, identity, interests): the stored item rows and the row
     numbers of every key's items (``flats[f][starts[f, key]:starts[f, key] + counts[f, key]]``). Writes
-    ``out[j] = (intent, q_to_c, c_to_q, interests)``; the two directions are NaN where undefined, as in
+    ``out[j]`` = :data:`~matcher.scoring.LIST_CHANNELS`; directions are NaN where undefined, as in
     :func:`matcher.scoring.reference.pair_channels`.
     """
     n_goals = q_goals.shape[0] if intent else 0
@@ -129,10 +132,12 @@ def list_channels(cands, q_goals, q_give, q_interests, vectors, starts, counts, 
     s_identity = _sims(q_goals[:n_goals], vectors[2], cands, starts[2], counts[2], flats[2])
     s_goals = _sims(q_give[:n_give], vectors[0], cands, starts[0], counts[0], flats[0])
     s_interests = _sims(q_interests[:n_interests], vectors[3], cands, starts[3], counts[3], flats[3])
-    best = np.empty(max(n_goals, n_interests, 1), dtype=np.float64)
+    g_offers = _sims(q_give[:n_give], vectors[1], cands, starts[1], counts[1], flats[1])
+    g_identity = _sims(q_give[:n_give], vectors[2], cands, starts[2], counts[2], flats[2])
+    best = np.empty(max(n_goals, n_interests, n_give, 1), dtype=np.float64)
     most = 1
     for c in cands:
-        most = max(most, counts[0, c], counts[3, c])
+        most = max(most, counts[0, c], counts[3, c], counts[1, c] + counts[2, c])
     scratch = np.empty(most, dtype=np.float64)
     at_off = at_id = at_goal = at_int = 0  # where each candidate's columns start
     for j in range(cands.shape[0]):
@@ -182,10 +187,35 @@ def list_channels(cands, q_goals, q_give, q_interests, vectors, starts, counts, 
                     top = max(top, s_interests[a, at_int + b])
                 scratch[b] = top
             shared = _clip01(0.5 * (_pool(best, n_interests, inv_t) + _pool(scratch, n_ci, inv_t)))
+        # give against give: how well each one's give meets the other's (substitutes give alike)
+        give_qc = np.nan
+        give_cq = np.nan
+        if n_give > 0 and n_off + n_id > 0:
+            for a in range(n_give):
+                top = -np.inf
+                for b in range(at_off, at_off + n_off):
+                    top = max(top, g_offers[a, b])
+                for b in range(at_id, at_id + n_id):
+                    top = max(top, g_identity[a, b])
+                best[a] = top
+            give_qc = _pool(best, n_give, inv_t)
+            for b in range(n_off):
+                top = -np.inf
+                for a in range(n_give):
+                    top = max(top, g_offers[a, at_off + b])
+                scratch[b] = top
+            for b in range(n_id):
+                top = -np.inf
+                for a in range(n_give):
+                    top = max(top, g_identity[a, at_id + b])
+                scratch[n_off + b] = top
+            give_cq = _pool(scratch, n_off + n_id, inv_t)
         out[j, 0] = intent
         out[j, 1] = q_to_c
         out[j, 2] = c_to_q
         out[j, 3] = shared
+        out[j, 4] = give_qc
+        out[j, 5] = give_cq
         at_off += n_off
         at_id += n_id
         at_goal += n_cg
@@ -336,6 +366,43 @@ def mutual_score(adamic_adar):
 
 
 @nb.njit(**_JIT)
+def _excess(give, serve):
+    if give != give or serve != serve:
+        return 0.0
+    return max(0.0, give - serve)
+
+
+@nb.njit(**_JIT)
+def fuse(intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement):
+    """Intent with complementarity for one pair: ``(adjusted intent, substitute penalty)``."""
+    substitute = 0.5 * (_excess(give_qc, q_to_c) + _excess(give_cq, c_to_q))
+    penalty = complement * (_SUBSTITUTE * substitute + _DIRECTION * max(0.0, direction))
+    left = min(max(intent - penalty, 0.0), 1.0)
+    w = complement * _SIDES
+    if prior != prior or w <= 0:
+        return left, penalty
+    return (left + w * prior) / (1.0 + w), penalty
+
+
+@nb.njit(**_JIT)
+def picked_scores(scores, profiles, rows, picks, diversity, floor=FLOOR):
+    """The score each diversity pick was chosen by (its score less its largest redundancy with earlier picks)."""
+    n = picks.shape[0]
+    out = np.empty(n)
+    for j in range(n):
+        worst = 0.0
+        rj = rows[picks[j]]
+        for i in range(j):
+            ri = rows[picks[i]]
+            sim = 0.0
+            for t in range(profiles.shape[1]):
+                sim += np.float64(profiles[ri, t]) * np.float64(profiles[rj, t])
+            worst = max(worst, _redundancy(sim, floor))
+        out[j] = scores[picks[j]] * (1.0 - diversity * worst)
+    return out
+
+
+@nb.njit(**_JIT)
 def rerank_pool_size(sorted_scores, k, diversity, pool_cap):
     """How many of a best-first list the diversity re-rank considers (everyone who can still make the first
     ``k`` picks: nobody below ``(1 - diversity)`` x the k-th best)."""
@@ -393,24 +460,43 @@ def rank_lists(q, people, items, lex, params, out):
             continue
         comps = np.full((n, _N_COMPONENTS), np.nan)
         score = np.zeros(n)
-        if w[_W_INTENT] > 0 or w[_W_INTERESTS] > 0:
+        cpl = params.complement
+        need_intent = w[_W_INTENT] > 0 or (cpl > 0 and (w[_W_INTERESTS] > 0 or w[_W_LEXICAL] > 0))
+        gate = np.ones(n)
+        if need_intent or w[_W_INTERESTS] > 0:
             mine_goals = _own_rows(vectors[_GOALS], starts[_GOALS], counts[_GOALS], flats[_GOALS], key)
             mine_give = np.concatenate((
                 _own_rows(vectors[_OFFERS], starts[_OFFERS], counts[_OFFERS], flats[_OFFERS], key),
                 _own_rows(vectors[_IDENTITY], starts[_IDENTITY], counts[_IDENTITY], flats[_IDENTITY], key)))
             mine_interests = _own_rows(vectors[_INTERESTS], starts[_INTERESTS], counts[_INTERESTS],
                                        flats[_INTERESTS], key)
-            emb = np.empty((n, 4))
+            emb = np.empty((n, _N_LIST))
             list_channels(cands, mine_goals, mine_give, mine_interests, vectors, starts, counts, flats,
-                          params.inv_t, params.one_sided, emb, w[_W_INTENT] > 0, w[_W_INTERESTS] > 0)
-            if w[_W_INTENT] > 0:
+                          params.inv_t, params.one_sided, emb, need_intent, w[_W_INTERESTS] > 0)
+            if need_intent:
+                my_side = people.side[key]
+                dirs = items.directions
                 for j in range(n):
-                    comps[j, 0], comps[j, 1], comps[j, 2] = emb[j, 0], emb[j, 1], emb[j, 2]
-                    score[j] += w[_W_INTENT] * emb[j, 0]
+                    c = cands[j]
+                    prior = np.nan
+                    if my_side >= 0 and people.side[c] >= 0:
+                        prior = people.side_prior[my_side, people.side[c]]
+                    direction = 0.0
+                    for t in range(dirs.shape[1]):
+                        direction += np.float64(dirs[key, t]) * np.float64(dirs[c, t])
+                    adjusted, penalty = fuse(emb[j, 0], emb[j, 1], emb[j, 2], emb[j, 4], emb[j, 5], direction,
+                                             prior, cpl)
+                    gate[j] = (1.0 - cpl) + cpl * adjusted
+                    if w[_W_INTENT] > 0:
+                        comps[j, 0], comps[j, 1], comps[j, 2] = adjusted, emb[j, 1], emb[j, 2]
+                        score[j] += w[_W_INTENT] * adjusted
+                    if cpl > 0:
+                        comps[j, _C_SUBSTITUTE] = penalty
+                        comps[j, _C_SIDES] = prior
             if w[_W_INTERESTS] > 0:
                 for j in range(n):
                     comps[j, _C_INTERESTS] = emb[j, 3]
-                    score[j] += w[_W_INTERESTS] * emb[j, 3]
+                    score[j] += w[_W_INTERESTS] * emb[j, 3] * gate[j]
         if w[_W_LEXICAL] > 0:
             dots = np.empty((n, 3))
             lexical_dots(lex.indptr, lex.indices, lex.data, key, cands, lex.n_features, lex.table, lex.bits, dots)
@@ -418,7 +504,7 @@ def rank_lists(q, people, items, lex, params, out):
                 comps[j, _C_LEXICAL] = lexical_score(dots[j, 0], dots[j, 1], dots[j, 2], lex.has_seek[key],
                                                      lex.has_seek[cands[j]], lex.has_topic[key],
                                                      lex.has_topic[cands[j]], params.one_sided)
-                score[j] += w[_W_LEXICAL] * comps[j, _C_LEXICAL]
+                score[j] += w[_W_LEXICAL] * comps[j, _C_LEXICAL] * gate[j]
         if w[_W_MUTUAL] > 0:
             ks, vs = q.aa_keys[a0:a1], q.aa_vals[a0:a1]
             for j in range(n):
@@ -436,16 +522,22 @@ def rank_lists(q, people, items, lex, params, out):
         order = np.argsort((np.int64(_SCALE) + 1 - ticks.astype(np.int64)) * (id_rank.shape[0] + 1)
                            + id_rank[cands], kind="mergesort")
         m = min(k, n)
+        shown = score[order[:k]]
         if params.diversity > 0 and m > 1:
             pool = order[: rerank_pool_size(rounded[order], k, params.diversity, params.pool_cap)]
             if pool.shape[0] > 1:
-                pool = pool[rerank(rounded[pool], items.profiles, cands[pool], k, params.diversity, params.floor)]
+                picks = rerank(rounded[pool], items.profiles, cands[pool], k, params.diversity, params.floor)
+                shown = picked_scores(score[pool], items.profiles, cands[pool], picks, params.diversity,
+                                      params.floor)
+                pool = pool[picks]
+            else:
+                shown = score[pool[:k]]
             chosen = pool[:k]
         else:
             chosen = order[:k]
         for j in range(chosen.shape[0]):
             out.keys[qi, j] = cands[chosen[j]]
-            out.scores[qi, j] = score[chosen[j]]
+            out.scores[qi, j] = shown[j]
             for t in range(_N_COMPONENTS):
                 out.comps[qi, j, t] = comps[chosen[j], t]
         out.lengths[qi] = chosen.shape[0]

@@ -81,6 +81,7 @@ class Sims:
     goals_identity: np.ndarray  # (q goal items, c identity items)
     give_goals: np.ndarray      # (q offer+identity items, c goal items)
     interests: np.ndarray       # (q interest items, c interest items)
+    give_give: np.ndarray       # (q offer+identity items, c offer+identity items)
     q_goals: np.ndarray
     q_give: np.ndarray
     q_interests: np.ndarray
@@ -88,15 +89,18 @@ class Sims:
     c_identity: np.ndarray
     c_goals: np.ndarray
     c_interests: np.ndarray
+    c_give: np.ndarray
 
     @staticmethod
     def between(q: Side, c: Side) -> Sims:
         """All the cosines by matrix products of the two sides' vectors."""
         q_give = q.offers.join(q.identity)
+        c_give = c.offers.join(c.identity)
         return Sims(_sims(q.goals.vectors, c.offers.vectors), _sims(q.goals.vectors, c.identity.vectors),
                     _sims(q_give.vectors, c.goals.vectors), _sims(q.interests.vectors, c.interests.vectors),
+                    _sims(q_give.vectors, c_give.vectors),
                     q.goals.counts, q_give.counts, q.interests.counts, c.offers.counts, c.identity.counts,
-                    c.goals.counts, c.interests.counts)
+                    c.goals.counts, c.interests.counts, c_give.counts)
 
 
 def _within(counts: np.ndarray) -> np.ndarray:
@@ -226,9 +230,10 @@ def pair_channels(sims: Sims, *, intent: bool = True, shared_interests: bool = T
                   temperature: float = POOL_TEMPERATURE) -> dict[str, np.ndarray]:
     """The embedding channels of every (query, candidate) pair, each ``(n_q, n_c)``.
 
-    ``intent`` (with its two directions ``_q_to_c`` and ``_c_to_q``) and ``interests``: for each of q's goals the
-    best of c's offers and identity items, pooled over q's goals; the same from c's goals to q's offers and
-    identity; interests against interests both ways.
+    ``intent`` (with its two directions ``_q_to_c`` and ``_c_to_q``, and how well each one's give meets the
+    other's give, ``_give_qc`` and ``_give_cq``) and ``interests``: for each of q's goals the best of c's offers
+    and identity items, pooled over q's goals; the same from c's goals to q's offers and identity; give against
+    give both ways; interests against interests both ways.
 
     >>> e = np.eye(2, dtype=np.float32)
     >>> one = lambda *rows: Segments(np.array([e[r] for r in rows], np.float32).reshape(-1, 2), np.array([len(rows)]))
@@ -247,13 +252,17 @@ def pair_channels(sims: Sims, *, intent: bool = True, shared_interests: bool = T
         out["intent"] = reciprocal(q_to_c, c_to_q)
         out["_q_to_c"] = q_to_c
         out["_c_to_q"] = c_to_q
+        out["_give_qc"] = pool_rows(max_by_cols(sims.give_give, sims.c_give), sims.q_give, temperature)
+        out["_give_cq"] = pool_cols(max_by_rows(sims.give_give, sims.q_give), sims.c_give, temperature)
     if shared_interests:
         out["interests"] = _shared_interests(sims.interests, sims.q_interests, sims.c_interests, temperature)
     return out
 
 
-def combine(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
-    """Weighted mean of channel scores (each in [0, 1]); weights are normalised to sum to 1."""
+def combine(components: dict[str, np.ndarray], weights: dict[str, float],
+            gate: np.ndarray | None = None) -> np.ndarray:
+    """Weighted mean of channel scores (each in [0, 1]); weights are normalised to sum to 1. With ``gate``, the
+    symmetric channels (interests, lexical) count times the gate (complementarity: only where intent agrees)."""
     total = sum(weights.get(c, 0.0) for c in components)
     if total <= 0:
         raise ValueError("at least one channel weight must be above 0")
@@ -261,6 +270,8 @@ def combine(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.
     for name, values in components.items():
         w = weights.get(name, 0.0) / total
         if w:
+            if gate is not None and name in ("interests", "lexical"):
+                values = values * gate
             out = values * w if out is None else out + values * w
     return out
 
@@ -273,8 +284,9 @@ def _candidate_rows(cands: np.ndarray, start: np.ndarray, count: np.ndarray, fla
 
 def list_channels(cands, q_goals, q_give, q_interests, vectors, starts, counts, flats, inv_t, one_sided, out,
                   intent=True, interests=True) -> None:
-    """Embedding channels of one query against each candidate key: ``out[j] = (intent, q_to_c, c_to_q,
-    interests)`` (directions NaN where undefined; a channel not asked for gives 0 and NaN directions)."""
+    """Embedding channels of one query against each candidate key: ``out[j]`` holds
+    :data:`~matcher.scoring.LIST_CHANNELS` (directions NaN where undefined; a channel not asked for gives 0 and
+    NaN directions)."""
     dim = q_goals.shape[1]
 
     def seg(f: int) -> Segments:
@@ -286,15 +298,18 @@ def list_channels(cands, q_goals, q_give, q_interests, vectors, starts, counts, 
 
     goals, offers, identity, shared = seg(contract.GOALS), seg(contract.OFFERS), seg(contract.IDENTITY), \
         seg(contract.INTERESTS)
+    c_give = offers.join(identity)
     sims = Sims(_sims(q_goals, offers.vectors), _sims(q_goals, identity.vectors), _sims(q_give, goals.vectors),
-                _sims(q_interests, shared.vectors), one(q_goals), one(q_give), one(q_interests), offers.counts,
-                identity.counts, goals.counts, shared.counts)
+                _sims(q_interests, shared.vectors), _sims(q_give, c_give.vectors), one(q_goals), one(q_give),
+                one(q_interests), offers.counts, identity.counts, goals.counts, shared.counts, c_give.counts)
     got = pair_channels(sims, intent=intent, shared_interests=interests, temperature=1.0 / inv_t)
     n = len(cands)
     out[:, 0] = got["intent"][0] if intent else 0.0
     out[:, 1] = got["_q_to_c"][0] if intent else np.nan
     out[:, 2] = got["_c_to_q"][0] if intent else np.nan
     out[:, 3] = got["interests"][0] if interests else np.zeros(n)
+    out[:, 4] = got["_give_qc"][0] if intent else np.nan
+    out[:, 5] = got["_give_cq"][0] if intent else np.nan
 
 
 def lexical_dots(indptr, indices, data, q, cands, n_features, table, bits, out) -> None:
@@ -330,6 +345,49 @@ def lexical_score(seek_give, give_seek, topics, q_seeks, c_seeks, q_topics, c_to
 def mutual_score(adamic_adar):
     """The mutual channel: ``1 - exp(-Adamic-Adar)`` (0 for nobody in common, towards 1 for many)."""
     return 1.0 - np.exp(-np.asarray(adamic_adar, dtype=np.float64))
+
+
+def fuse(intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement):
+    """Intent with complementarity: ``(adjusted intent, substitute penalty)``, elementwise.
+
+    The penalty is ``SUBSTITUTE`` x the mean over both directions of how much more one's give meets the other's
+    give than the other's goals (0 where a direction is undefined), plus ``DIRECTION`` x how much the two
+    people's directions from give to seek agree (``direction``: their dot product); both times ``complement``.
+    The adjusted intent is what is left of intent (clipped to [0, 1]), averaged with the sides ``prior`` at
+    ``SIDES`` x ``complement`` weight (``prior`` NaN: none).
+
+    >>> fuse(0.8, 0.8, 0.8, 0.9, 0.9, 0.5, np.nan, 1.0)  # alike in what they give, pointing the same way
+    (0.5, 0.3)
+    >>> fuse(0.8, 0.8, 0.8, 0.3, 0.3, -0.5, 0.6, 1.0)  # a counterpart: no penalty, a good sides prior
+    (0.7, 0.0)
+    """
+    def excess(give, serve):
+        return np.where(np.isnan(give) | np.isnan(serve), 0.0, np.maximum(0.0, np.nan_to_num(give - serve)))
+
+    substitute = 0.5 * (excess(give_qc, q_to_c) + excess(give_cq, c_to_q))
+    penalty = complement * (contract.SUBSTITUTE * substitute + contract.DIRECTION * np.maximum(0.0, direction))
+    left = np.clip(intent - penalty, 0.0, 1.0)
+    w = complement * contract.SIDES
+    adjusted = np.where(np.isnan(prior) | (w <= 0), left, (left + w * np.nan_to_num(prior)) / (1.0 + w))
+    if np.ndim(adjusted) == 0:
+        return round(float(adjusted), 12), round(float(penalty), 12)
+    return adjusted, penalty
+
+
+def picked_scores(scores, profiles, rows, picks, diversity, floor=FLOOR):
+    """The score each diversity pick was chosen by: ``scores[p]`` x (1 - ``diversity`` x its largest redundancy
+    with the picks before it). Never increases down the list, so a list shows the scores it is ordered by.
+
+    >>> p = np.array([[1, 0], [1, 0], [0, 1]], dtype=np.float32)
+    >>> picked_scores(np.array([0.9, 0.89, 0.8]), p, np.arange(3), np.array([0, 2, 1]), 0.5).round(3).tolist()
+    [0.9, 0.8, 0.445]
+    """
+    prof = profiles[rows[picks]].astype(np.float64)
+    out = np.asarray(scores, dtype=np.float64)[picks].copy()
+    for j in range(1, len(picks)):
+        red = np.clip((prof[:j] @ prof[j] - floor) / (1.0 - floor), 0.0, 1.0)
+        out[j] *= 1.0 - diversity * red.max()
+    return out
 
 
 def rerank_pool_size(sorted_scores, k, diversity, pool_cap):
@@ -461,26 +519,46 @@ def rank_lists(q: contract.Queries, people: contract.People, items: contract.Ite
             continue
         comps = np.full((n, len(contract.COMPONENTS)), np.nan)
         score = np.zeros(n)
-        if w[contract.W_INTENT] > 0 or w[contract.W_INTERESTS] > 0:
-            emb = np.empty((n, 4))
+        cpl = params.complement
+        need_intent = w[contract.W_INTENT] > 0 or (cpl > 0 and (w[contract.W_INTERESTS] > 0
+                                                                or w[contract.W_LEXICAL] > 0))
+        gate = np.ones(n)
+        if need_intent or w[contract.W_INTERESTS] > 0:
+            emb = np.empty((n, len(contract.LIST_CHANNELS)))
             give = np.concatenate([_own_rows(items, contract.OFFERS, key), _own_rows(items, contract.IDENTITY, key)])
             list_channels(cands, _own_rows(items, contract.GOALS, key), give,
                           _own_rows(items, contract.INTERESTS, key), items.vectors, items.starts, items.counts,
-                          items.flats, params.inv_t, params.one_sided, emb, w[contract.W_INTENT] > 0,
+                          items.flats, params.inv_t, params.one_sided, emb, need_intent,
                           w[contract.W_INTERESTS] > 0)
-            if w[contract.W_INTENT] > 0:
-                comps[:, :3] = emb[:, :3]
-                score += w[contract.W_INTENT] * emb[:, 0]
+            if need_intent:
+                my_side = people.side[key]
+                their = people.side[cands]
+                prior = np.full(n, np.nan)
+                if my_side >= 0:
+                    known = their >= 0
+                    prior[known] = people.side_prior[my_side, their[known]]
+                direction = (items.directions[cands].astype(np.float64) @ items.directions[key].astype(np.float64))
+                adjusted, penalty = fuse(emb[:, 0], emb[:, 1], emb[:, 2], emb[:, 4], emb[:, 5], direction, prior,
+                                         cpl)
+                gate = (1.0 - cpl) + cpl * adjusted
+                if w[contract.W_INTENT] > 0:
+                    comps[:, contract.C_INTENT] = adjusted
+                    comps[:, contract.C_A_TO_B] = emb[:, 1]
+                    comps[:, contract.C_B_TO_A] = emb[:, 2]
+                    score += w[contract.W_INTENT] * adjusted
+                if cpl > 0:
+                    comps[:, contract.C_SUBSTITUTE] = penalty
+                    comps[:, contract.C_SIDES] = prior
             if w[contract.W_INTERESTS] > 0:
                 comps[:, contract.C_INTERESTS] = emb[:, 3]
-                score += w[contract.W_INTERESTS] * emb[:, 3]
+                score += w[contract.W_INTERESTS] * emb[:, 3] * gate
         if w[contract.W_LEXICAL] > 0:
             dots = np.empty((n, 3))
             lexical_dots(lex.indptr, lex.indices, lex.data, key, cands, lex.n_features, lex.table, lex.bits, dots)
             comps[:, contract.C_LEXICAL] = lexical_score(dots[:, 0], dots[:, 1], dots[:, 2], lex.has_seek[key],
                                                          lex.has_seek[cands], lex.has_topic[key],
                                                          lex.has_topic[cands], params.one_sided)
-            score += w[contract.W_LEXICAL] * comps[:, contract.C_LEXICAL]
+            score += w[contract.W_LEXICAL] * comps[:, contract.C_LEXICAL] * gate
         if w[contract.W_MUTUAL] > 0:
             value = np.zeros(n)
             if len(aa_k):
@@ -493,16 +571,21 @@ def rank_lists(q: contract.Queries, people: contract.People, items: contract.Ite
         ticks = np.rint(score * 10.0 ** contract.SCORE_DECIMALS)
         order = np.lexsort((people.id_rank[cands], -ticks))
         rounded = ticks / 10.0 ** contract.SCORE_DECIMALS
+        shown = score[order[:k]]
         if params.diversity > 0 and min(k, n) > 1:
             pool_at = order[:rerank_pool_size(rounded[order], k, params.diversity, params.pool_cap)]
             if len(pool_at) > 1:
-                pool_at = pool_at[rerank(rounded[pool_at], items.profiles, cands[pool_at], k, params.diversity,
-                                         params.floor)]
+                picks = rerank(rounded[pool_at], items.profiles, cands[pool_at], k, params.diversity, params.floor)
+                shown = picked_scores(score[pool_at], items.profiles, cands[pool_at], picks, params.diversity,
+                                      params.floor)
+                pool_at = pool_at[picks]
+            else:
+                shown = score[pool_at[:k]]
             chosen = pool_at[:k]
         else:
             chosen = order[:k]
         m = len(chosen)
         out.keys[qi, :m] = cands[chosen]
-        out.scores[qi, :m] = score[chosen]
+        out.scores[qi, :m] = shown[:m]
         out.comps[qi, :m] = comps[chosen]
         out.lengths[qi] = m

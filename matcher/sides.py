@@ -1,0 +1,79 @@
+"""Sides learned from the event itself: which kinds of people are each other's counterparts.
+
+Every attendee with goals and something to give has a *direction*: the unit vector from what they give to what
+they seek (``normalize(mean goal - mean give)``). The topic cancels out of it, the intent stays: two founders (seek
+funding, give a product) point the same way, an investor (seeks startups, gives funding) the other way. K-means
+over the directions groups people into sides without reading any role string; a side's counterparts are read off
+its centroids: how well side ``a``'s pooled goals meet side ``b``'s pooled give (both ways, harmonic mean), less
+how much ``b`` gives what ``a`` gives (substitutes). The prior of a pair is that table's entry for their two sides.
+
+Deterministic: the sample of people the clusters are fitted on and the k-means seed are fixed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: At most this many sides; fewer in small events (about one per eight people, at least two).
+MAX_SIDES = 16
+PEOPLE_PER_SIDE = 8
+#: The clusters are fitted on at most this many people (evenly spaced over the keys), then everyone is assigned.
+FIT_SAMPLE = 5000
+
+
+@dataclass(frozen=True)
+class Sides:
+    """``side[key]`` (-1: no direction), and ``prior[a, b]`` in [0, 1] for sides ``a`` and ``b``."""
+
+    side: np.ndarray   # (n_keys,) int64
+    prior: np.ndarray  # (K, K) float64
+
+    @staticmethod
+    def none(n_keys: int) -> Sides:
+        return Sides(np.full(n_keys, -1, np.int64), np.zeros((1, 1)))
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(x, axis=1, keepdims=True)
+    n[n == 0] = 1.0
+    return x / n
+
+
+def fit(directions: np.ndarray, goal_means: np.ndarray, give_means: np.ndarray, keys: np.ndarray, n_keys: int,
+        assign: tuple[np.ndarray, np.ndarray] | None = None) -> Sides:
+    """Sides fitted on the people ``keys`` from their unit ``directions``, ``goal_means`` and ``give_means``
+    (rows in ``keys`` order); ``assign`` = ``(keys, directions)`` of everyone to give a side (default: the fitted
+    people). Keys given no side get -1.
+
+    >>> d = np.array([[1, 0], [1, 0.1], [-1, 0], [-1, 0.1]], np.float32)  # two people each way
+    >>> g = np.array([[1, 0], [1, 0], [0, 1], [0, 1]], np.float32)        # A seeks x, B seeks y
+    >>> v = np.array([[0, 1], [0, 1], [1, 0], [1, 0]], np.float32)        # A gives y, B gives x
+    >>> s = fit(_unit(d), g, v, np.arange(4), 4)
+    >>> bool(s.side[0] == s.side[1] != s.side[2] == s.side[3]), round(float(s.prior[s.side[0], s.side[2]]), 2)
+    (True, 1.0)
+    """
+    from sklearn.cluster import KMeans
+
+    out = np.full(n_keys, -1, np.int64)
+    n = len(keys)
+    k = min(MAX_SIDES, max(2, n // PEOPLE_PER_SIDE), len(np.unique(directions, axis=0)))
+    if k < 2:
+        return Sides(out, np.zeros((1, 1)))
+    km = KMeans(n_clusters=k, n_init=4, random_state=0).fit(directions.astype(np.float64))
+    centres = km.cluster_centers_.astype(np.float32)
+    labels = np.argmax(directions @ centres.T, axis=1)
+    assign_keys, assign_dirs = assign if assign is not None else (keys, directions)
+    out[assign_keys] = np.argmax(assign_dirs @ centres.T, axis=1)
+    onehot = np.zeros((n, k), np.float32)
+    onehot[np.arange(n), labels] = 1.0
+    cg = _unit(onehot.T @ goal_means)
+    cv = _unit(onehot.T @ give_means)
+    ab = (cg @ cv.T).astype(np.float64)     # side a's goals met by side b's give
+    same = (cv @ cv.T).astype(np.float64)   # side a gives what side b gives
+    a, b = np.clip(ab, 0, 1), np.clip(ab.T, 0, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hm = np.where(a + b > 0, 2 * a * b / np.where(a + b > 0, a + b, 1.0), 0.0)
+    prior = hm - 0.5 * np.maximum(0.0, same - ab) - 0.5 * np.maximum(0.0, same - ab.T)
+    return Sides(out, np.clip(prior, 0.0, 1.0))
