@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationInfo, field_validator
+
+from models.ids import id_problem, is_stored, json_problem
 
 MAX_ITEMS = 50
 MAX_ITEM_CHARS = 500
@@ -62,7 +64,25 @@ class Attendee(BaseModel):
 
     @field_validator("id")
     @classmethod
-    def _id(cls, v: str) -> str:
+    def _id(cls, v: str, info: ValidationInfo) -> str:
         if any(c.isspace() for c in v) or "/" in v:
             raise ValueError(f"id {v!r} must not contain whitespace or '/'")
+        if not is_stored(info) and (problem := id_problem(v)) is not None:
+            raise ValueError(f"id {v!r} {problem}")
+        return v
+
+    @field_validator("connections", "blocked", mode="after")
+    @classmethod
+    def _ids(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        if not is_stored(info):
+            for i, x in enumerate(v):
+                if (problem := id_problem(x)) is not None:
+                    raise ValueError(f"[{i}]: id {x!r} {problem}")
+        return v
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if not is_stored(info) and (problem := json_problem(v)) is not None:
+            raise ValueError(problem)
         return v

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from models.ids import id_problem, is_stored
 
 CHANNELS = ("intent", "interests", "lexical", "mutual")
 
@@ -12,10 +25,10 @@ class ChannelWeights(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    intent: float = Field(1.0, ge=0, le=100, description="Reciprocal goals-vs-offers/identity match.")
-    interests: float = Field(0.4, ge=0, le=100, description="Shared interests (embedding).")
-    lexical: float = Field(0.4, ge=0, le=100, description="Rare shared terms (TF-IDF).")
-    mutual: float = Field(0.6, ge=0, le=100, description="Mutual connections (Adamic-Adar).")
+    intent: StrictFloat = Field(1.0, ge=0, le=100, description="Reciprocal goals-vs-offers/identity match.")
+    interests: StrictFloat = Field(0.4, ge=0, le=100, description="Shared interests (embedding).")
+    lexical: StrictFloat = Field(0.4, ge=0, le=100, description="Rare shared terms (TF-IDF).")
+    mutual: StrictFloat = Field(0.6, ge=0, le=100, description="Mutual connections (Adamic-Adar).")
 
     @model_validator(mode="after")
     def _not_all_zero(self) -> ChannelWeights:
@@ -39,9 +52,9 @@ class MatchPolicy(BaseModel):
     allow_repeat_meetings: StrictBool = False
     role_rules: dict[str, list[StrictStr]] = Field(default_factory=dict)
     weights: ChannelWeights = Field(default_factory=ChannelWeights)
-    default_limit: int = Field(10, ge=1, le=500)
-    diversity: float = Field(0.3, ge=0, le=1, description="0 = pure relevance; higher = more varied lists.")
-    complement: float = Field(1.0, ge=0, le=1, description=(
+    default_limit: StrictInt = Field(10, ge=1, le=500)
+    diversity: StrictFloat = Field(0.3, ge=0, le=1, description="0 = pure relevance; higher = more varied lists.")
+    complement: StrictFloat = Field(1.0, ge=0, le=1, description=(
         "How strongly lists favour counterparts over look-alikes: 1 = fully (substitutes penalised, the event's "
         "learned sides counted, shared interests and terms counted only where intent agrees); 0 = plain "
         "reciprocal intent."))
@@ -84,7 +97,9 @@ class Event(BaseModel):
 
     @field_validator("id")
     @classmethod
-    def _id(cls, v: str) -> str:
+    def _id(cls, v: str, info: ValidationInfo) -> str:
         if any(c.isspace() for c in v) or "/" in v:
             raise ValueError(f"id {v!r} must not contain whitespace or '/'")
+        if not is_stored(info) and (problem := id_problem(v)) is not None:
+            raise ValueError(f"id {v!r} {problem}")
         return v

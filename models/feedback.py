@@ -16,6 +16,6 @@ class Feedback(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    from_id: StrictStr = Field(min_length=1)
-    to_id: StrictStr = Field(min_length=1)
+    from_id: StrictStr = Field(min_length=1, max_length=200)
+    to_id: StrictStr = Field(min_length=1, max_length=200)
     kind: FeedbackKind

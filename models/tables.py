@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictFloat,
     StrictInt,
     StrictStr,
     ValidationError,
@@ -29,6 +30,7 @@ from pydantic import (
 from models.errors import InvalidInput, from_pydantic
 
 MAX_ROUNDS = 50
+MAX_TABLE = 1000
 
 
 class FixedSeat(BaseModel):
@@ -138,13 +140,13 @@ class TablePlanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rounds: StrictInt = Field(1, ge=1, le=MAX_ROUNDS)
-    table_size: StrictInt | None = Field(None, ge=2, le=1000)
+    table_size: StrictInt | None = Field(None, ge=2, le=MAX_TABLE)
     capacities: list[StrictInt] | None = Field(None, min_length=1, max_length=100_000)
     odd: Literal["trio", "bye"] = Field("trio", description="k=2 with an odd head count: one trio or one bye.")
-    seed: StrictInt = 0
+    seed: StrictInt = Field(0, ge=0, le=2**63 - 1)
     attendees: list[StrictStr] | None = Field(None, description="Seat only these ids (default: everyone).")
     rules: TableRules = Field(default_factory=TableRules)
-    effort: float = Field(1.0, gt=0, le=10, description="Scales the local-search budget (deterministic).")
+    effort: StrictFloat = Field(1.0, gt=0, le=10, description="Scales the local-search budget (deterministic).")
 
     @field_validator("capacities")
     @classmethod
@@ -153,6 +155,9 @@ class TablePlanRequest(BaseModel):
             bad = [c for c in v if c < 1]
             if bad:
                 raise ValueError(f"every table capacity must be at least 1, got {bad[0]}")
+            big = [c for c in v if c > MAX_TABLE]
+            if big:
+                raise ValueError(f"a table seats at most {MAX_TABLE}, got {big[0]}")
         return v
 
     @model_validator(mode="after")

@@ -278,7 +278,8 @@ def serve(host: str, port: int, workers: int, database_url: str | None, encoder:
     options = {"bind": f"{host}:{port}", "workers": workers, "timeout": timeout, "graceful_timeout": 10,
                "child_exit": _child_exit, "post_worker_init": _post_worker_init, "accesslog": None,
                "errorlog": "-", "loglevel": "info", "proc_name": "matchmaker",
-               "control_socket_disable": True}
+               "control_socket_disable": True, "worker_class": "service.workers.JsonThreadWorker",
+               "threads": int(os.environ.get("MATCHMAKER_HTTP_THREADS", "8"))}
     if own_prom_dir:
         options["on_exit"] = _remove_prom_dir
     _Gunicorn.run(options, app_config)

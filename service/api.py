@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g
+from flask import Response, current_app, g, request
 
 from models import Attendee, Event, Feedback
 from service.errors import ApiError
@@ -21,15 +21,18 @@ from service.http import (
     event_or_404,
     iso,
     json_type,
+    precondition,
     query_int,
     read_json,
     read_object,
     services,
     validate,
+    with_etag,
 )
+from service.ingest import encode_texts
 from service.ingest import ingest as store_ingest
 from service.schemas import AttendeeBatch, EventUpdate
-from service.storage import Conflict, EventRow
+from service.storage import Conflict, EventRow, Gone, Stale
 from service.uploads import spreadsheet_batch
 
 bp = api_blueprint("v1", __name__)
@@ -49,7 +52,7 @@ def event_json(row: EventRow, count: int | None = None) -> dict[str, Any]:
 def ingest(row: EventRow, batch: list[Attendee]) -> tuple[int, int]:
     """Encode the batch's texts (stored in the embedding table) and write the attendees, all or nothing."""
     sv = services()
-    return store_ingest(sv.store, sv.registry.encoder, row.pk, batch)
+    return store_ingest(sv.store, sv.registry.encoder_for(row.tenant_id), row.pk, batch)
 
 
 # --------------------------------------------------------------------------------------------------- events
@@ -71,17 +74,23 @@ def list_events():
 
 @bp.get("/events/<event_id>")
 def get_event(event_id: str):
-    return event_json(event_or_404(event_id))
+    row = event_or_404(event_id)
+    return with_etag(event_json(row), row.seq)
 
 
 @bp.patch("/events/<event_id>")
 def update_event(event_id: str):
     row = event_or_404(event_id)
     change = validate(EventUpdate, read_object())
-    ev = row.event.model_copy(update={k: v for k, v in (("name", change.name), ("policy", change.policy))
-                                      if v is not None})
-    services().store.update_event(row.pk, ev)
-    return event_json(event_or_404(event_id))
+    precondition(row.seq, f"event {event_id!r}")
+    fields = {k: v for k, v in (("name", change.name), ("policy", change.policy)) if v is not None}
+    try:  # merged with the stored event under its write lock: concurrent changes of other fields hold
+        specific = request.if_match and not request.if_match.star_tag
+        services().store.change_event(row.pk, fields, expect=row.seq if specific else None)
+    except Stale:
+        precondition(-1, f"event {event_id!r}")  # changed between the read above and the write
+    fresh = event_or_404(event_id)
+    return with_etag(event_json(fresh), fresh.seq)
 
 
 @bp.delete("/events/<event_id>")
@@ -124,27 +133,46 @@ def upsert_attendees(event_id: str):
 @bp.get("/events/<event_id>/attendees/<attendee_id>")
 def get_attendee(event_id: str, attendee_id: str):
     row = event_or_404(event_id)
-    a = services().store.get_attendee(row.pk, attendee_id)
-    if a is None:
+    found = services().store.get_attendee_version(row.pk, attendee_id)
+    if found is None:
         raise attendee_404(event_id, attendee_id)
-    return a.model_dump(mode="json")
+    return with_etag(found[0].model_dump(mode="json"), found[1])
+
+
+#: Compare-and-swap rounds of a PATCH without If-Match before it answers 409.
+PATCH_ROUNDS = 20
 
 
 @bp.patch("/events/<event_id>/attendees/<attendee_id>")
 def patch_attendee(event_id: str, attendee_id: str):
+    """Read, merge, write with compare-and-swap on the attendee's version: a write that lands between the read
+    and the write makes this one start over (``If-Match``: answer 412 instead), so no field is ever lost."""
     row = event_or_404(event_id)
     change = read_object()
-    a = services().store.get_attendee(row.pk, attendee_id)
-    if a is None:
-        raise attendee_404(event_id, attendee_id)
-    if "id" in change and change["id"] != attendee_id:
-        msg = "the id cannot change; delete the attendee and create a new one"
-        raise ApiError(400, f"invalid input: id: {msg}", code="validation_error",
-                       details=[{"field": "id", "message": msg}])
-    merged = a.model_dump(mode="json") | change
-    new = validate(Attendee, merged)
-    ingest(row, [new])
-    return new.model_dump(mode="json")
+    sv = services()
+    what = f"attendee {attendee_id!r}"
+    for _ in range(PATCH_ROUNDS):
+        found = sv.store.get_attendee_version(row.pk, attendee_id)
+        if found is None:
+            raise attendee_404(event_id, attendee_id)
+        a, version = found
+        precondition(version, what)
+        if "id" in change and change["id"] != attendee_id:
+            msg = "the id cannot change; delete the attendee and create a new one"
+            raise ApiError(400, f"invalid input: id: {msg}", code="validation_error",
+                           details=[{"field": "id", "message": msg}])
+        merged = a.model_dump(mode="json") | change
+        new = validate(Attendee, merged)
+        encode_texts(sv.registry.encoder_for(row.tenant_id), [new])
+        try:
+            version = sv.store.replace_attendee(row.pk, new, version)
+        except Stale:
+            precondition(-1, what)  # with If-Match: 412 (the version it named is gone); else: once more
+            continue
+        except Gone:
+            raise attendee_404(event_id, attendee_id) from None
+        return with_etag(new.model_dump(mode="json"), version)
+    raise ApiError(409, f"{what} kept changing while this change was applied; send it again", code="conflict")
 
 
 @bp.delete("/events/<event_id>/attendees/<attendee_id>")

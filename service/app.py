@@ -1,5 +1,6 @@
 """The app factory: ``create_app(config=None)`` wires storage, errors, metrics, every resource's blueprint
-(events, attendees, matches and feedback in :mod:`service.api`; table plans in :mod:`service.tableplans`),
+(events, attendees, matches and feedback in :mod:`service.api`; table plans in :mod:`service.tableplans`;
+background jobs in :mod:`service.jobs`),
 OpenAPI and the docs page.
 
 Nothing heavy happens here: the encoder and the per-event matchers load lazily, once per process.
@@ -11,18 +12,21 @@ Nothing heavy happens here: the encoder and the per-event matchers load lazily, 
 
 from __future__ import annotations
 
+import hmac
 import os
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, render_template, request
 
 from matcher.encoder import ENCODER_KINDS
-from service import errors, metrics
+from service import errors, metrics, ratelimit
+from service.auth import presented_key
+from service.background import JobRunner
 from service.engines import EngineRegistry
 from service.errors import ApiError
 from service.readiness import Readiness
-from service.storage import Store, default_url
+from service.storage import JobStore, Store, default_url
 
 ENCODERS = ENCODER_KINDS
 
@@ -38,6 +42,8 @@ def default_config() -> dict[str, Any]:
         "HASHING_DIM": int(env("MATCHMAKER_HASHING_DIM", "384")),
         "MAX_CONTENT_LENGTH": int(env("MATCHMAKER_MAX_BODY", str(16 * 1024 * 1024))),
         "MAX_BATCH": int(env("MATCHMAKER_MAX_BATCH", "5000")),
+        # seconds a request body may take to arrive (a slow client holds one thread that long at most)
+        "BODY_TIMEOUT": float(env("MATCHMAKER_BODY_TIMEOUT", "30")),
         "CREATE_TABLES": env("MATCHMAKER_CREATE_TABLES", "1") != "0",
         # adds X-Matchmaker-Worker: PID to answers (tests and load tests telling workers apart)
         "EXPOSE_WORKER": env("MATCHMAKER_EXPOSE_WORKER", "0") == "1",
@@ -45,6 +51,16 @@ def default_config() -> dict[str, Any]:
         # first /readyz starts it (matchmaker serve turns it on)
         "WARM_ON_START": env("MATCHMAKER_WARM_ON_START", "0") == "1",
         "WARM_EVENTS": int(env("MATCHMAKER_WARM_EVENTS", "20")),
+        # table plans: people x rounds x effort above this run as a background job (202 + a URL to poll)
+        "PLAN_SYNC_WORK": float(env("MATCHMAKER_PLAN_SYNC_WORK", "2000")),
+        "MAX_PLAN_PEOPLE": int(env("MATCHMAKER_MAX_PLAN_PEOPLE", "10000")),
+        "JOB_THREADS": int(env("MATCHMAKER_JOB_THREADS", "1")),      # background jobs per worker process
+        "JOB_QUEUE": int(env("MATCHMAKER_JOB_QUEUE", "8")),          # at most this many pending per worker
+        # /metrics answers only 'Authorization: Bearer METRICS_KEY'; unset: /metrics is off (404)
+        "METRICS_KEY": env("MATCHMAKER_METRICS_KEY") or None,
+        # requests per API key on /v1 ("" turns limits off); memory:// counts per worker, redis://... shares
+        "RATE_LIMIT": env("MATCHMAKER_RATE_LIMIT", "1200 per minute"),
+        "RATE_LIMIT_STORAGE": env("MATCHMAKER_RATE_LIMIT_STORAGE", "memory://"),
     }
 
 
@@ -54,6 +70,7 @@ class Services:
 
     store: Store
     registry: EngineRegistry
+    jobs: JobRunner
 
 
 def encoder_factory(config: dict[str, Any]):
@@ -82,10 +99,25 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             store.create_all()
         except Exception:  # another worker created them at the same moment; /readyz reports real trouble
             pass
-    app.extensions["matchmaker"] = Services(store, EngineRegistry(store, encoder_factory(app.config)))
+    runner = JobRunner(JobStore(store), threads=int(app.config["JOB_THREADS"]),
+                       max_queued=int(app.config["JOB_QUEUE"]))
+    app.extensions["matchmaker"] = Services(store, EngineRegistry(store, encoder_factory(app.config)), runner)
 
     errors.init_app(app)
+
+    @app.before_request
+    def _metrics_key() -> None:
+        if request.path != "/metrics":
+            return
+        key = app.config.get("METRICS_KEY")
+        if not key:
+            raise ApiError(404, "metrics are off: set MATCHMAKER_METRICS_KEY and scrape /metrics with "
+                                "'Authorization: Bearer KEY'")
+        if not hmac.compare_digest((presented_key() or "").encode(), str(key).encode()):
+            raise ApiError(401, "missing or wrong metrics key", headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+
     metrics.init_app(app)
+    ratelimit.init_app(app)
     registry = app.extensions["matchmaker"].registry
     every = float(app.config.get("SWEEP_SECONDS", 5.0))
 
@@ -104,9 +136,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             resp.headers["X-Matchmaker-Worker"] = pid
             return resp
 
-    from service import api, exports, tableplans
+    from service import api, exports, jobs, tableplans
 
-    for blueprint in (api.bp, tableplans.bp, exports.bp):
+    for blueprint in (api.bp, tableplans.bp, jobs.bp, exports.bp):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

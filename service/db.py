@@ -1,4 +1,5 @@
-"""The database schema (SQLAlchemy Core): tenants, keys, events, attendees, feedback, change log, embeddings.
+"""The database schema (SQLAlchemy Core): tenants, keys, events, attendees, feedback, change log, embeddings,
+background jobs.
 
 Every row of an event's data carries the event's surrogate key ``event_pk``; deleting an event or an attendee
 deletes their rows explicitly (SQLite does not enforce foreign keys by default), in one transaction.
@@ -11,6 +12,8 @@ deletes their rows explicitly (SQLite does not enforce foreign keys by default),
 - ``embeddings`` stores vectors keyed by (model id, sha256 of the text); the text itself is not stored.
 - ``attendees.updated_at`` is when the row was last written (set by every insert and update of the row, through
   the column's default and onupdate); databases made before it existed get it from :func:`upgrade`.
+- ``jobs`` holds long requests (large table plans) run in the background, their answer or error; they go with
+  their event, and with any attendee they name when that attendee is erased.
 """
 
 from __future__ import annotations
@@ -120,6 +123,21 @@ embeddings = Table(
     Column("text_hash", String(64), primary_key=True),
     Column("dim", Integer, nullable=False),
     Column("vector", LargeBinary, nullable=False),  # float32, little-endian
+)
+
+jobs = Table(
+    "mm_jobs", metadata,
+    Column("id", String(64), primary_key=True),  # random, unguessable
+    Column("tenant_id", Integer, nullable=False),
+    Column("event_pk", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),  # table-plan
+    Column("status", String(16), nullable=False),  # queued | running | done | failed
+    Column("request", Text, nullable=False),  # the request body, as validated
+    Column("result", Text, nullable=True),  # the answer's JSON when done
+    Column("error", Text, nullable=True),  # the error document's JSON when failed
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),  # the runner's heartbeat while pending
+    Index("mm_jobs_event", "event_pk"),
 )
 
 

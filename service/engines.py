@@ -20,9 +20,63 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from matcher import CachedEncoder, Matcher
 from matcher.encoder import TextEncoder
 from service.storage import DbEmbeddingCache, EventRow, Store, attendee_hash
+
+
+class TenantEncoders:
+    """The process's text encoder (loaded once) behind one embedding cache per tenant.
+
+    ``encoded_`` counts the texts this process sent to the model, all tenants together.
+    """
+
+    def __init__(self, model: TextEncoder, store: Store):
+        self.model = model
+        self.store = store
+        self.encoded_ = 0
+        self._lock = threading.Lock()
+        self._by_tenant: dict[int, CachedEncoder] = {}
+
+    @property
+    def model_id(self) -> str:
+        return self.model.model_id
+
+    @property
+    def dim(self) -> int:
+        return self.model.dim
+
+    def for_tenant(self, tenant_id: int) -> CachedEncoder:
+        """The encoder whose cache holds ``tenant_id``'s vectors only."""
+        enc = self._by_tenant.get(tenant_id)
+        if enc is None:
+            with self._lock:
+                enc = self._by_tenant.setdefault(
+                    tenant_id, CachedEncoder(_Counted(self), DbEmbeddingCache(self.store, scope=tenant_id)))
+        return enc
+
+
+class _Counted:
+    """The shared model, counting into :attr:`TenantEncoders.encoded_`."""
+
+    def __init__(self, owner: TenantEncoders):
+        self.owner = owner
+
+    @property
+    def model_id(self) -> str:
+        return self.owner.model.model_id
+
+    @property
+    def dim(self) -> int:
+        return self.owner.model.dim
+
+    def encode(self, texts) -> np.ndarray:
+        out = self.owner.model.encode(texts)
+        with self.owner._lock:
+            self.owner.encoded_ += len(texts)
+        return out
 
 
 @dataclass
@@ -44,7 +98,7 @@ class EngineRegistry:
         self.store = store
         self.encoder_factory = encoder_factory
         self.matcher_kwargs = matcher_kwargs
-        self._encoder: CachedEncoder | None = None
+        self._encoder: TenantEncoders | None = None
         self._entries: dict[int, _Entry] = {}
         self._lock = threading.RLock()
         self.full_loads_ = 0
@@ -52,13 +106,21 @@ class EngineRegistry:
         self._swept = time.monotonic()
 
     @property
-    def encoder(self) -> CachedEncoder:
-        """The process's encoder, caching vectors in the database."""
+    def encoder(self) -> TenantEncoders:
+        """The process's encoder, caching vectors in the database, per tenant."""
         if self._encoder is None:
             with self._lock:
                 if self._encoder is None:
-                    self._encoder = CachedEncoder(self.encoder_factory(), DbEmbeddingCache(self.store))
+                    self._encoder = TenantEncoders(self.encoder_factory(), self.store)
         return self._encoder
+
+    def encoder_for(self, tenant_id: int) -> CachedEncoder:
+        """The encoder of one tenant's texts (its own cache)."""
+        return self.encoder.for_tenant(tenant_id)
+
+    def texts_encoded(self) -> int:
+        """Texts this process sent to the model (0 before the encoder is first needed)."""
+        return 0 if self._encoder is None else self._encoder.encoded_
 
     def loaded(self) -> dict[int, Matcher]:
         """Matchers held by this process, by event key."""
@@ -102,10 +164,19 @@ class EngineRegistry:
                 entry.matcher.set_event(row.event)
         return entry
 
-    def _load(self, row: EventRow) -> _Entry:
+    def snapshot(self, row: EventRow) -> Matcher:
+        """A private matcher of ``row``'s event as stored now, shared with no request (background jobs use it,
+        so a long plan never holds the lock the event's match requests wait on)."""
+        return self._build(row)[0]
+
+    def _build(self, row: EventRow) -> tuple[Matcher, list]:
         people = self.store.all_attendees(row.pk)
-        m = Matcher(row.event, self.encoder, **self.matcher_kwargs)
+        m = Matcher(row.event, self.encoder_for(row.tenant_id), **self.matcher_kwargs)
         m.upsert(people)
+        return m, people
+
+    def _load(self, row: EventRow) -> _Entry:
+        m, people = self._build(row)
         self.full_loads_ += 1
         return _Entry(m, row.seq, row.created_at, {attendee_hash(row.pk, a.id): a.id for a in people})
 

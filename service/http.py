@@ -12,16 +12,22 @@ ids, the 404s of events and attendees, and the ``/v1`` blueprint every resource 
 from __future__ import annotations
 
 import json
+import math
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import ValidationError
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from models import from_pydantic
 from service.auth import require_key
 from service.errors import ApiError, validation_error
 from service.storage import EventRow
+
+#: The longest integer a body may hold (64-bit integers have at most 19 digits).
+MAX_INT_DIGITS = 40
 
 
 def services():
@@ -38,17 +44,82 @@ def api_blueprint(name: str, import_name: str) -> Blueprint:
 
 
 # ------------------------------------------------------------------------------------------------ bodies
+class _BadNumber(ValueError):
+    """A number JSON grammar allows but no JSON stack reads back alike (or NaN/Infinity, which it does not)."""
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS + 1:
+        raise _BadNumber(f"an integer of {len(text.lstrip('-'))} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _BadNumber(f"{text[:40]}, beyond the range of a double")
+    return value
+
+
+def _parse_constant(name: str) -> Any:
+    raise _BadNumber(f"{name}, which JSON does not allow")
+
+
+def read_body() -> bytes:
+    """The request body, read in chunks under a deadline and a size limit: 408 when it has not all arrived
+    within ``BODY_TIMEOUT`` seconds (a client trickling a body holds a thread that long at most), 413 past
+    ``MAX_CONTENT_LENGTH`` (chunked bodies, without a Content-Length, included)."""
+    cfg = current_app.config
+    limit = cfg.get("MAX_CONTENT_LENGTH")
+    if limit and request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge()
+    timeout = float(cfg.get("BODY_TIMEOUT", 30.0))
+    sock = request.environ.get("gunicorn.socket")  # elsewhere (the test client) the body is in memory
+    deadline = time.monotonic() + timeout
+    parts, size = [], 0
+    try:
+        while True:
+            if sock is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                sock.settimeout(left)
+            try:
+                chunk = request.stream.read(65536)
+            except ClientDisconnected:  # werkzeug's name for a read that failed, our timeout included
+                if sock is not None and time.monotonic() >= deadline - 0.05:
+                    raise TimeoutError from None
+                raise
+            if not chunk:
+                break
+            size += len(chunk)
+            if limit and size > limit:
+                raise RequestEntityTooLarge()
+            parts.append(chunk)
+    except TimeoutError:  # socket.timeout
+        raise ApiError(408, f"the request body did not arrive within {timeout:g} s", code="request_timeout",
+                       headers={"Connection": "close"}) from None
+    finally:
+        if sock is not None:
+            sock.settimeout(None)
+    return b"".join(parts)
+
+
 def read_json() -> Any:
-    """The decoded request body; 400 naming the problem when it is not JSON."""
-    raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    """The decoded request body; 400 naming the problem when it is not JSON (NaN, Infinity, numbers that
+    overflow a double and integers of more than :data:`MAX_INT_DIGITS` digits included)."""
+    raw = read_body()
     if not raw.strip():
         raise ApiError(400, "request body is empty; send a JSON object", code="invalid_json")
     try:
-        return json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8"), parse_int=_parse_int, parse_float=_parse_float,
+                          parse_constant=_parse_constant)
     except UnicodeDecodeError:
         raise ApiError(400, "request body is not UTF-8 text", code="invalid_json") from None
     except RecursionError:
         raise ApiError(400, "request body is nested too deeply", code="invalid_json") from None
+    except _BadNumber as exc:
+        raise ApiError(400, f"request body holds {exc}", code="invalid_json") from None
     except json.JSONDecodeError as exc:
         raise ApiError(400, f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
                        code="invalid_json") from None
@@ -80,7 +151,7 @@ def validate(model, data: Any, prefix: str = ""):
 def query_int(name: str, default: int, lo: int, hi: int) -> int:
     """Query parameter ``name`` as an integer from ``lo`` to ``hi`` (``default`` when absent)."""
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -133,6 +204,24 @@ def event_or_404(event_id: str) -> EventRow:
     if row is None:
         raise event_404(event_id)
     return row
+
+
+# ------------------------------------------------------------------------------------------------ versions
+def precondition(version: int, what: str) -> None:
+    """412 when the request carries ``If-Match`` and none of its tags is ``version`` (the current ETag)."""
+    wanted = request.if_match
+    if wanted and not wanted.contains(str(version)):
+        raise ApiError(412, f"{what} has changed since the version in If-Match; its current ETag is "
+                            f"\"{version}\": read it again and retry", code="precondition_failed",
+                       headers={"ETag": f'"{version}"'})
+
+
+def with_etag(body: Any, version: int, status: int = 200) -> Response:
+    """A JSON answer carrying ``ETag: "version"``."""
+    resp = jsonify(body)
+    resp.status_code = status
+    resp.set_etag(str(version))
+    return resp
 
 
 # ------------------------------------------------------------------------------------------------ answers

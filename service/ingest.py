@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from matcher import CachedEncoder
 from matcher.profile import FACETS, facet_items
 from models import Attendee, EventFile
-from service.storage import Conflict, Store
+from service.storage import Conflict, DbEmbeddingCache, Store
+
+
+def encode_texts(encoder: CachedEncoder, batch: Sequence[Attendee]) -> None:
+    """Encode (and store the vectors of) the batch's texts not encoded yet."""
+    texts = list(dict.fromkeys(x for a in batch for it in (facet_items(a),) for f in FACETS for x in it[f]))
+    if texts:
+        encoder.encode(texts)
 
 
 def ingest(store: Store, encoder: CachedEncoder, event_pk: int, batch: Sequence[Attendee]) -> tuple[int, int]:
@@ -18,9 +25,7 @@ def ingest(store: Store, encoder: CachedEncoder, event_pk: int, batch: Sequence[
 
     Vectors are stored before the attendee rows, so any worker that sees the rows finds their vectors.
     """
-    texts = list(dict.fromkeys(x for a in batch for it in (facet_items(a),) for f in FACETS for x in it[f]))
-    if texts:
-        encoder.encode(texts)
+    encode_texts(encoder, batch)
     return store.upsert_attendees(event_pk, batch)
 
 
@@ -28,6 +33,8 @@ def load_event_file(store: Store, encoder: CachedEncoder, tenant: str, ef: Event
                     chunk: int = 1000) -> tuple[int, int]:
     """Create (or update) ``ef``'s event for ``tenant`` and upsert its attendees. Returns ``(event_pk, n)``."""
     tid = store.tenant_id(tenant, create=True)
+    if isinstance(encoder.cache, DbEmbeddingCache) and encoder.cache.scope != tid:
+        encoder = CachedEncoder(encoder.encoder, DbEmbeddingCache(store, scope=tid))  # the tenant's own cache
     try:
         row = store.create_event(tid, ef.event)
     except Conflict:

@@ -18,49 +18,57 @@ from models import Attendee, Event, Feedback, Match
 from models.tables import TablePlan, TablePlanRequest
 from service import schemas as s
 
-#: (method, path, summary, request body schema, {status: answer schema}, query parameters)
-ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[str, str]]]] = [
+#: (method, path, summary, request body schema, {status: answer schema}, query parameters (name, description,
+#: minimum, maximum))
+ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[str, str, int | None, int | None]]]] = [
     ("post", "/v1/events", "Create an event", Event, {201: s.EventOut, 409: s.ErrorBody}, []),
     ("get", "/v1/events", "List the tenant's events", None, {200: s.EventList}, []),
     ("get", "/v1/events/{event}", "Get an event", None, {200: s.EventOut}, []),
-    ("patch", "/v1/events/{event}", "Change an event's name or policy", s.EventUpdate, {200: s.EventOut}, []),
+    ("patch", "/v1/events/{event}", "Change an event's name or policy (If-Match: its ETag, else 412)", s.EventUpdate,
+     {200: s.EventOut, 412: s.ErrorBody}, []),
     ("delete", "/v1/events/{event}", "Delete an event with all its data", None, {204: None}, []),
     ("post", "/v1/events/{event}/attendees",
      "Insert or replace attendees by id (idempotent; all or nothing): JSON, or a registration export as text/csv, "
      "XLSX or a multipart form's 'file' (every bad row named: 422)", s.AttendeeBatch,
      {200: s.UpsertResult, 415: s.ErrorBody, 422: s.ErrorBody},
-     [("mapping", "string: spreadsheets: the column mapping's JSON, e.g. {\"columns\": {\"goals\": \"Why are "
-                  "you here?\"}}"), ("sheet", "string: XLSX: the sheet to read (default: the first)")]),
+     [("mapping", "spreadsheets: the column mapping's JSON, e.g. {\"columns\": {\"goals\": \"Why are you here?\"}}",
+       None, None), ("sheet", "XLSX: the sheet to read (default: the first)", None, None)]),
     ("get", "/v1/events/{event}/attendees",
      "Attendees' full profiles sorted by id, page by page (next link / cursor); updated_since or since_version: "
      "only those written since", None, {200: s.AttendeeList},
-     [("limit", "1..1000, default 100"), ("offset", "default 0; not with cursor"),
-      ("cursor", "string: next_cursor of the previous page"),
-      ("updated_since", "string, ISO 8601 time: attendees written after it (a page's as_of)"),
-      ("since_version", "attendees written by a write after this event version (a page's version): exact"),
-      ("fields", "string: id for ids only (the old answer), all (default) for profiles")]),
+     [("limit", "1..1000, default 100", 1, 1000), ("offset", "default 0; not with cursor", 0, 10**9),
+      ("cursor", "next_cursor of the previous page", None, None),
+      ("updated_since", "ISO 8601 time: attendees written after it (a page's as_of)", None, None),
+      ("since_version", "attendees written by a write after this event version (a page's version): exact", 0,
+       2**62),
+      ("fields", "id for ids only (the old answer), all (default) for profiles", None, None)]),
     ("get", "/v1/events/{event}/attendees/{attendee}", "Get an attendee", None, {200: Attendee}, []),
-    ("patch", "/v1/events/{event}/attendees/{attendee}", "Change some of an attendee's fields", s.AttendeePatch,
-     {200: Attendee}, []),
+    ("patch", "/v1/events/{event}/attendees/{attendee}",
+     "Change some of an attendee's fields (If-Match: its ETag, else 412; concurrent changes never lose a field)",
+     s.AttendeePatch, {200: Attendee, 409: s.ErrorBody, 412: s.ErrorBody}, []),
     ("delete", "/v1/events/{event}/attendees/{attendee}",
      "Erase an attendee (storage, feedback, embeddings no one else uses, indexes)", None, {204: None}, []),
     ("get", "/v1/events/{event}/attendees/{attendee}/matches",
      "The ranked, explained list of people this attendee should meet", None, {200: s.MatchList},
-     [("limit", "1..100, default: the event policy's default_limit"),
-      ("offset", "default 0; offset + limit <= 500")]),
+     [("limit", "1..100, default: the event policy's default_limit", 1, 100),
+      ("offset", "default 0; offset + limit <= 500", 0, 499)]),
     ("post", "/v1/events/{event}/feedback",
      "Record feedback (accepted, declined, met, hidden, blocked); later lists change at once", Feedback,
      {201: s.FeedbackResult, 200: s.FeedbackResult}, []),
     ("get", "/v1/events/{event}/attendees/{attendee}/feedback", "Feedback given by an attendee", None,
      {200: s.FeedbackList}, []),
     ("get", "/v1/events/{event}/feedback", "The event's feedback, oldest first", None, {200: s.EventFeedbackList},
-     [("limit", "1..1000, default 100"), ("offset", "default 0"), ("from_id", "string: given by"),
-      ("to_id", "string: about"), ("kind", "string: accepted, declined, met, hidden or blocked")]),
+     [("limit", "1..1000, default 100", 1, 1000), ("offset", "default 0", 0, 10**9),
+      ("from_id", "given by", None, None), ("to_id", "about", None, None),
+      ("kind", "accepted, declined, met, hidden or blocked", None, None)]),
     ("post", "/v1/events/{event}/matches:batch",
      "Lists for many attendees in one request (the same lists as one GET each)", s.MatchesBatchRequest,
      {200: s.MatchesBatch}, []),
-    ("post", "/v1/events/{event}/table-plans", "Plan seating: tables over rounds for the event", TablePlanRequest,
-     {200: TablePlan}, []),
+    ("post", "/v1/events/{event}/table-plans",
+     "Plan seating: tables over rounds for the event (large plans, or Prefer: respond-async: 202 and a job)",
+     TablePlanRequest, {200: TablePlan, 202: s.JobOut, 422: s.ErrorBody, 503: s.ErrorBody}, []),
+    ("get", "/v1/jobs/{job}", "A background job: queued, running, done (with its answer) or failed", None,
+     {200: s.JobOut}, []),
 ]
 
 #: Routes that also take a registration export (:mod:`service.uploads`), and how.
@@ -122,10 +130,10 @@ def build_spec(version: str = "0.1.0") -> dict[str, Any]:
         op: dict[str, Any] = {"summary": summary, "operationId": f"{method}_{_op(path)}",
                               "security": [{"bearer": []}, {"apiKey": []}], "responses": {}}
         params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                  for p in ("event", "attendee") if "{" + p + "}" in path]
-        params += [{"name": n, "in": "query", "required": False, "description": d.removeprefix("string: ")
-                    .removeprefix("string, "), "schema": {"type": "string" if d.startswith("string") else "integer"}}
-                   for n, d in query]
+                  for p in ("event", "attendee", "job") if "{" + p + "}" in path]
+        params += [{"name": n, "in": "query", "required": False, "description": d,
+                    "schema": {"type": "string"} if lo is None else {"type": "integer", "minimum": lo, "maximum": hi}}
+                   for n, d, lo, hi in query]
         if params:
             op["parameters"] = params
         if body is not None:
@@ -142,7 +150,7 @@ def build_spec(version: str = "0.1.0") -> dict[str, Any]:
                 op["responses"][str(status)] = {"description": "OK",
                                                 "content": {"application/json":
                                                             {"schema": ref(model, "serialization")}}}
-        for status in (400, 401, 404, 405, 413):
+        for status in (400, 401, 404, 405, 408, 413, 429, 503):
             op["responses"].setdefault(str(status), {"$ref": "#/components/responses/Error"})
         paths.setdefault(path, {})[method] = op
     for method, path, summary, model in PUBLIC:
@@ -151,9 +159,13 @@ def build_spec(version: str = "0.1.0") -> dict[str, Any]:
             "responses": {"200": {"description": "OK", "content": {"application/json":
                                                                    {"schema": ref(model, "serialization")}}},
                           "503": {"$ref": "#/components/responses/Error"}}}
-    paths["/metrics"] = {"get": {"summary": "Prometheus metrics (text format)", "operationId": "get_metrics",
-                                 "security": [], "responses": {"200": {"description": "Prometheus text",
-                                                                       "content": {"text/plain": {}}}}}}
+    paths["/metrics"] = {"get": {"summary": "Prometheus metrics (text format); Authorization: Bearer "
+                                            "MATCHMAKER_METRICS_KEY (off, 404, when it is not set)",
+                                 "operationId": "get_metrics", "security": [{"bearer": []}],
+                                 "responses": {"200": {"description": "Prometheus text",
+                                                       "content": {"text/plain": {}}},
+                                               "401": {"$ref": "#/components/responses/Error"},
+                                               "404": {"$ref": "#/components/responses/Error"}}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Matchmaker API", "version": version,

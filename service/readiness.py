@@ -53,9 +53,9 @@ class Readiness:
     def _run(self) -> None:
         t0 = time.perf_counter()
         try:
-            enc = self.registry.encoder  # the process's CachedEncoder
+            enc = self.registry.encoder  # the process's model, behind one cache per tenant
             self.detail = f"loading the model {enc.model_id}"
-            enc.encoder.encode(["warm-up"])  # loads the model; the vector is not stored
+            enc.model.encode(["warm-up"])  # loads the model; the vector is not stored
             rows = self.store.recent_events(self.max_events)
             for i, row in enumerate(rows, 1):
                 self.detail = f"loading event {i} of {len(rows)} into memory"

@@ -5,12 +5,13 @@ The OpenAPI document is generated from these classes and the domain models (:mod
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
 from models import Attendee, Feedback, Match, MatchPolicy
 from models.eventfile import check_unique_ids
+from models.tables import TablePlan
 
 
 class EventUpdate(BaseModel):
@@ -164,3 +165,16 @@ class Health(BaseModel):
 
 class FeedbackList(BaseModel):
     feedback: list[Feedback]
+
+
+class JobOut(BaseModel):
+    """A background job: ``result`` holds the answer once ``done``; ``error`` the error once ``failed``."""
+
+    id: str
+    kind: Literal["table-plan"]
+    status: Literal["queued", "running", "done", "failed"]
+    event: str
+    created_at: str
+    updated_at: str
+    result: TablePlan | None = None
+    error: ErrorInfo | None = None

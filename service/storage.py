@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import pydantic_core
 from sqlalchemy import and_, create_engine, delete, event, exists, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from matcher.encoder import EmbeddingCache
 from matcher.profile import FACETS, facet_items
 from models import Attendee, Event, Feedback, MatchmakerError
+from models.ids import STORED
 from service import db as t
 
 #: Change-log sequences kept per event; a worker further behind reloads the event from scratch.
@@ -44,8 +46,23 @@ class Conflict(StorageError):
     """The thing to create exists already."""
 
 
+class Gone(StorageError):
+    """The thing to change was deleted meanwhile (the event, or the attendee of a conditional write)."""
+
+
+class Stale(StorageError):
+    """A conditional write found the row changed since the version it was based on."""
+
+
 class _NotFound(Exception):
     """Rolls a write back when its target is missing."""
+
+
+def error_json(status: int, code: str, message: str) -> str:
+    """The ``error`` member of the one error shape, as stored with a failed job."""
+    import json
+
+    return json.dumps({"status": status, "code": code, "message": message, "details": []})
 
 
 def now() -> datetime:
@@ -85,9 +102,15 @@ class EventRow:
     updated_at: datetime
 
 
-def _text_hashes(a: Attendee) -> set[str]:
+def text_hash(text: str, scope: int | None = None) -> str:
+    """The key of a text's vector and references: per tenant (``scope``), so that no tenant can learn whether
+    another already submitted a text (a cached vector answers faster than the model, and counts nothing)."""
+    return sha256(text) if scope is None else sha256(f"tenant:{scope}\x00{text}")
+
+
+def _text_hashes(a: Attendee, scope: int | None) -> set[str]:
     items = facet_items(a)
-    return {sha256(x) for f in FACETS for x in items[f]}
+    return {text_hash(x, scope) for f in FACETS for x in items[f]}
 
 
 def default_url() -> str:
@@ -125,7 +148,8 @@ class Store:
                 from pathlib import Path
 
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            kwargs: dict[str, Any] = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+            kwargs: dict[str, Any] = {"connect_args": {"timeout": 30, "check_same_thread": False},
+                                      "hide_parameters": True}
             if not path or path == ":memory:":
                 from sqlalchemy.pool import StaticPool
 
@@ -147,7 +171,8 @@ class Store:
                 conn.exec_driver_sql("BEGIN")
 
             return engine
-        engine = create_engine(self.url, pool_pre_ping=True)
+        # hide_parameters: a failing statement's message (logged, raised) never carries attendee data
+        engine = create_engine(self.url, pool_pre_ping=True, hide_parameters=True)
         if self.schema:
             engine = engine.execution_options(schema_translate_map={None: self.schema})
         return engine
@@ -235,8 +260,8 @@ class Store:
     # ---------------------------------------------------------------------------------------------- events
     @staticmethod
     def _event_row(r) -> EventRow:
-        return EventRow(pk=r.pk, tenant_id=r.tenant_id, event=Event.model_validate_json(r.data), seq=r.seq,
-                        log_floor=r.log_floor, created_at=r.created_at, updated_at=r.updated_at)
+        return EventRow(pk=r.pk, tenant_id=r.tenant_id, event=Event.model_validate_json(r.data, context=STORED),
+                        seq=r.seq, log_floor=r.log_floor, created_at=r.created_at, updated_at=r.updated_at)
 
     def get_event(self, tenant_id: int, event_id: str) -> EventRow | None:
         q = select(t.events).where(t.events.c.tenant_id == tenant_id, t.events.c.event_id == event_id)
@@ -282,7 +307,7 @@ class Store:
                   .values(seq=t.events.c.seq + 1, updated_at=now()))
         seq = c.execute(select(t.events.c.seq).where(t.events.c.pk == event_pk)).scalar()
         if seq is None:
-            raise StorageError("the event was deleted meanwhile")
+            raise Gone("the event was deleted meanwhile")
         return int(seq)
 
     def _prune(self, c: Connection, event_pk: int, seq: int) -> None:
@@ -296,29 +321,67 @@ class Store:
             self._bump(c, event_pk)
             c.execute(update(t.events).where(t.events.c.pk == event_pk).values(data=ev.model_dump_json()))
 
-    def delete_event(self, event_pk: int) -> None:
-        """Erase an event with every attendee, feedback and no longer referenced embedding."""
+    def change_event(self, event_pk: int, change: dict[str, Any], *, expect: int | None = None) -> None:
+        """Apply ``change`` (fields of the Event) to the event as stored, under its write lock, so concurrent
+        changes of different fields all hold. ``expect``: the version (``seq``) it must still be at, else
+        :class:`Stale`."""
         with self.engine.begin() as c:
+            seq = self._bump(c, event_pk)
+            if expect is not None and seq - 1 != expect:
+                raise Stale(f"the event changed meanwhile (version {seq - 1}, not {expect})")
+            data = c.execute(select(t.events.c.data).where(t.events.c.pk == event_pk)).scalar_one()
+            ev = Event.model_validate_json(data, context=STORED).model_copy(update=change)
+            c.execute(update(t.events).where(t.events.c.pk == event_pk).values(data=ev.model_dump_json()))
+
+    def delete_event(self, event_pk: int) -> None:
+        """Erase an event with every attendee, feedback, job and no longer referenced embedding."""
+        with self.engine.begin() as c:
+            # a write first: it takes the write lock before any read (SQLite cannot upgrade a read under
+            # concurrent writers: "database is locked"), and waits for writes to the event in flight
+            self._bump(c, event_pk)
             hashes = [r[0] for r in c.execute(select(t.text_refs.c.text_hash).distinct()
                                              .where(t.text_refs.c.event_pk == event_pk))]
-            for table in (t.attendees, t.feedback, t.text_refs, t.changes):
+            for table in (t.attendees, t.feedback, t.text_refs, t.changes, t.jobs):
                 c.execute(delete(table).where(table.c.event_pk == event_pk))
             c.execute(delete(t.events).where(t.events.c.pk == event_pk))
             self._collect(c, hashes)
 
     # ------------------------------------------------------------------------------------------- attendees
-    def upsert_attendees(self, event_pk: int, batch: Sequence[Attendee]) -> tuple[int, int]:
-        """Insert or replace attendees by id, all or nothing. Returns ``(created, updated)``."""
+    def upsert_attendees(self, event_pk: int, batch: Sequence[Attendee], *,
+                         expect: dict[str, int] | None = None) -> tuple[int, int]:
+        """Insert or replace attendees by id, all or nothing. Returns ``(created, updated)``.
+
+        ``expect``: ``{id: version}`` of attendees that must still be at that version (their
+        :meth:`get_attendee_version`), checked under the write lock: :class:`Stale` when one changed meanwhile,
+        :class:`Gone` when one was deleted; nothing is written then.
+        """
+        return self._upsert(event_pk, batch, expect)[:2]
+
+    def replace_attendee(self, event_pk: int, a: Attendee, version: int) -> int:
+        """Compare-and-swap: replace ``a`` only if it is still at ``version``; returns its new version."""
+        return self._upsert(event_pk, [a], {a.id: version})[2]
+
+    def _upsert(self, event_pk: int, batch: Sequence[Attendee],
+                expect: dict[str, int] | None) -> tuple[int, int, int]:
         if not batch:
-            return 0, 0
+            return 0, 0, 0
         ids = [a.id for a in batch]
         with self.engine.begin() as c:
-            seq = self._bump(c, event_pk)
+            seq = self._bump(c, event_pk)  # the event's write lock: everything below sees the last commit
+            tenant = c.execute(select(t.events.c.tenant_id).where(t.events.c.pk == event_pk)).scalar_one()
             old: dict[str, Attendee] = {}
+            versions: dict[str, int] = {}
             for i in range(0, len(ids), _CHUNK):
-                q = select(t.attendees.c.attendee_id, t.attendees.c.data).where(
+                q = select(t.attendees.c.attendee_id, t.attendees.c.data, t.attendees.c.updated_seq).where(
                     t.attendees.c.event_pk == event_pk, t.attendees.c.attendee_id.in_(ids[i:i + _CHUNK]))
-                old.update((r[0], Attendee.model_validate_json(r[1])) for r in c.execute(q))
+                for r in c.execute(q):
+                    old[r[0]] = Attendee.model_validate_json(r[1], context=STORED)
+                    versions[r[0]] = int(r[2])
+            for aid, version in (expect or {}).items():
+                if aid not in versions:
+                    raise Gone(f"attendee {aid!r} was deleted meanwhile")
+                if versions[aid] != version:
+                    raise Stale(f"attendee {aid!r} changed meanwhile (version {versions[aid]}, not {version})")
             hashes = {a.id: attendee_hash(event_pk, a.id) for a in batch}
             new_rows = [{"event_pk": event_pk, "attendee_id": a.id, "id_hash": hashes[a.id],
                          "data": a.model_dump_json(), "updated_seq": seq} for a in batch if a.id not in old]
@@ -335,26 +398,31 @@ class Store:
             # text references: replace those of every attendee in the batch
             stale: set[str] = set()
             for a in changed:
-                stale |= _text_hashes(old[a.id]) - _text_hashes(a)
+                stale |= _text_hashes(old[a.id], tenant) - _text_hashes(a, tenant)
             hl = list(hashes.values())
             for i in range(0, len(hl), _CHUNK):
                 c.execute(delete(t.text_refs).where(t.text_refs.c.event_pk == event_pk,
                                                     t.text_refs.c.id_hash.in_(hl[i:i + _CHUNK])))
             refs = [{"event_pk": event_pk, "id_hash": hashes[a.id], "text_hash": h}
-                    for a in batch for h in _text_hashes(a)]
+                    for a in batch for h in _text_hashes(a, tenant)]
             if refs:
                 c.execute(insert(t.text_refs), refs)
             c.execute(insert(t.changes), [{"event_pk": event_pk, "seq": seq, "id_hash": h} for h in hl])
             self._collect(c, stale)
             self._prune(c, event_pk, seq)
-        return len(new_rows), len(changed)
+        return len(new_rows), len(changed), seq
 
     def get_attendee(self, event_pk: int, attendee_id: str) -> Attendee | None:
-        q = select(t.attendees.c.data).where(t.attendees.c.event_pk == event_pk,
-                                             t.attendees.c.attendee_id == attendee_id)
+        found = self.get_attendee_version(event_pk, attendee_id)
+        return None if found is None else found[0]
+
+    def get_attendee_version(self, event_pk: int, attendee_id: str) -> tuple[Attendee, int] | None:
+        """The attendee and its version (the event sequence of its last write: grows with every change)."""
+        q = select(t.attendees.c.data, t.attendees.c.updated_seq).where(t.attendees.c.event_pk == event_pk,
+                                                                        t.attendees.c.attendee_id == attendee_id)
         with self.engine.connect() as c:
-            data = c.execute(q).scalar()
-        return None if data is None else Attendee.model_validate_json(data)
+            r = c.execute(q).first()
+        return None if r is None else (Attendee.model_validate_json(r[0], context=STORED), int(r[1]))
 
     def list_attendee_ids(self, event_pk: int, limit: int, offset: int) -> tuple[list[str], int]:
         """A page of attendee ids (sorted) and the total count."""
@@ -388,7 +456,7 @@ class Store:
             rows = c.execute(q).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        out = [r[0] for r in rows] if ids_only else [Attendee.model_validate_json(r[1]) for r in rows]
+        out = [r[0] for r in rows] if ids_only else [Attendee.model_validate_json(r[1], context=STORED) for r in rows]
         return out, total, more, as_of
 
     def count_attendees(self, event_pk: int) -> int:
@@ -400,7 +468,7 @@ class Store:
         q = (select(t.attendees.c.data).where(t.attendees.c.event_pk == event_pk)
              .order_by(t.attendees.c.updated_seq, t.attendees.c.attendee_id))
         with self.engine.connect() as c:
-            return [Attendee.model_validate_json(r[0]) for r in c.execute(q)]
+            return [Attendee.model_validate_json(r[0], context=STORED) for r in c.execute(q)]
 
     def attendees_by_hash(self, event_pk: int, hashes: Iterable[str]) -> dict[str, Attendee]:
         """``{id_hash: Attendee}`` for those of ``hashes`` still stored."""
@@ -410,7 +478,7 @@ class Store:
             for i in range(0, len(hl), _CHUNK):
                 q = select(t.attendees.c.id_hash, t.attendees.c.data).where(
                     t.attendees.c.event_pk == event_pk, t.attendees.c.id_hash.in_(hl[i:i + _CHUNK]))
-                out.update((r[0], Attendee.model_validate_json(r[1])) for r in c.execute(q))
+                out.update((r[0], Attendee.model_validate_json(r[1], context=STORED)) for r in c.execute(q))
         return out
 
     def changes_since(self, event_pk: int, after: int, upto: int) -> set[str]:
@@ -443,9 +511,47 @@ class Store:
                 t.text_refs.c.event_pk == event_pk, t.text_refs.c.id_hash == h))]
             c.execute(delete(t.text_refs).where(t.text_refs.c.event_pk == event_pk, t.text_refs.c.id_hash == h))
             c.execute(insert(t.changes).values(event_pk=event_pk, seq=seq, id_hash=h))
+            self._forget_in_others(c, event_pk, attendee_id, seq)
+            self._forget_in_jobs(c, event_pk, attendee_id)
             self._collect(c, hashes)
             self._prune(c, event_pk, seq)
         return True
+
+    def _forget_in_others(self, c: Connection, event_pk: int, attendee_id: str, seq: int) -> None:
+        """Take an erased id out of every other attendee's ``connections`` and ``blocked`` (and log them as
+        changed, so every worker's matcher forgets the tie too)."""
+        needle = pydantic_core.to_json(attendee_id).decode()  # how model_dump_json wrote it
+        a = t.attendees.c
+        q = select(a.attendee_id, a.id_hash, a.data).where(a.event_pk == event_pk,
+                                                           a.data.contains(needle, autoescape=True))
+        rows = []
+        for aid, ah, data in c.execute(q).all():
+            person = Attendee.model_validate_json(data, context=STORED)
+            if attendee_id in person.connections or attendee_id in person.blocked:
+                person = person.model_copy(update={
+                    "connections": [x for x in person.connections if x != attendee_id],
+                    "blocked": [x for x in person.blocked if x != attendee_id]})
+                rows.append({"b_id": aid, "b_data": person.model_dump_json(), "b_hash": ah})
+        if rows:
+            from sqlalchemy import bindparam
+
+            c.execute(update(t.attendees).where(a.event_pk == event_pk, a.attendee_id == bindparam("b_id"))
+                      .values(data=bindparam("b_data"), updated_seq=seq),
+                      [{"b_id": r["b_id"], "b_data": r["b_data"]} for r in rows])
+            c.execute(insert(t.changes), [{"event_pk": event_pk, "seq": seq, "id_hash": r["b_hash"]} for r in rows])
+
+    def _forget_in_jobs(self, c: Connection, event_pk: int, attendee_id: str) -> None:
+        """Finished jobs whose request or answer names an erased id go; pending ones that cover them (by name,
+        or everyone) fail: their answer would name them."""
+        j = t.jobs.c
+        needle = pydantic_core.to_json(attendee_id).decode()
+        c.execute(delete(t.jobs).where(j.event_pk == event_pk, j.status.in_(["done", "failed"]),
+                                       j.request.contains(needle, autoescape=True)
+                                       | j.result.contains(needle, autoescape=True)))
+        gone = error_json(409, "conflict", "an attendee this job covers was erased meanwhile; submit it again")
+        covers = j.request.contains(needle, autoescape=True) | j.request.contains('"attendees":null')
+        c.execute(update(t.jobs).where(j.event_pk == event_pk, j.status.in_(["queued", "running"]), covers)
+                  .values(status="failed", error=gone, result=None, updated_at=now()))
 
     def _collect(self, c: Connection, text_hashes: Iterable[str]) -> None:
         """Delete the embeddings of ``text_hashes`` that no attendee references any more (any model)."""
@@ -529,16 +635,82 @@ class Store:
             return {r[0] for r in c.execute(q1.union(q2))}
 
 
-class DbEmbeddingCache(EmbeddingCache):
-    """Embedding vectors in the ``mm_embeddings`` table, keyed by (model id, sha256 of the text).
+@dataclass(frozen=True)
+class JobRow:
+    """A background job as stored."""
 
-    Every worker and machine on the same database shares it, so a text is encoded once, ever, and a restart
-    rebuilds the indexes from stored vectors.
-    """
+    id: str
+    tenant_id: int
+    event_pk: int
+    kind: str
+    status: str
+    request: str
+    result: str | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class JobStore:
+    """The ``mm_jobs`` rows: create, read (per tenant), heartbeat, finish, erase."""
 
     def __init__(self, store: Store):
+        self.store = store
+
+    def create(self, tenant_id: int, event_pk: int, kind: str, request: str) -> JobRow:
+        ts = now()
+        job_id = secrets.token_urlsafe(18)
+        with self.store.engine.begin() as c:
+            c.execute(insert(t.jobs).values(id=job_id, tenant_id=tenant_id, event_pk=event_pk, kind=kind,
+                                            status="queued", request=request, created_at=ts, updated_at=ts))
+        row = self.get(tenant_id, job_id)
+        assert row is not None
+        return row
+
+    def get(self, tenant_id: int, job_id: str) -> JobRow | None:
+        q = select(t.jobs).where(t.jobs.c.id == job_id, t.jobs.c.tenant_id == tenant_id)
+        with self.store.engine.connect() as c:
+            r = c.execute(q).first()
+        return None if r is None else JobRow(**r._mapping)
+
+    def set_status(self, job_id: str, status: str, *, result: str | None = None, error: str | None = None,
+                   only_if_pending: bool = False) -> bool:
+        """Move a job on; False when it is gone (its event was erased) or, with ``only_if_pending``, finished."""
+        q = update(t.jobs).where(t.jobs.c.id == job_id)
+        if only_if_pending:
+            q = q.where(t.jobs.c.status.in_(["queued", "running"]))
+        with self.store.engine.begin() as c:
+            res = c.execute(q.values(status=status, result=result, error=error, updated_at=now()))
+            return bool(res.rowcount)
+
+    def touch(self, job_ids: Sequence[str]) -> None:
+        """The heartbeat of the jobs this process is running or holds queued."""
+        if job_ids:
+            with self.store.engine.begin() as c:
+                c.execute(update(t.jobs).where(t.jobs.c.id.in_(list(job_ids)),
+                                               t.jobs.c.status.in_(["queued", "running"]))
+                          .values(updated_at=now()))
+
+    def prune(self, older_than: datetime) -> int:
+        """Forget finished jobs last changed before ``older_than``."""
+        with self.store.engine.begin() as c:
+            res = c.execute(delete(t.jobs).where(t.jobs.c.updated_at < older_than,
+                                                 t.jobs.c.status.in_(["done", "failed"])))
+            return res.rowcount or 0
+
+
+class DbEmbeddingCache(EmbeddingCache):
+    """Embedding vectors in the ``mm_embeddings`` table, keyed by (model id, :func:`text_hash`).
+
+    Every worker and machine on the same database shares it, so a text is encoded once per tenant (``scope``),
+    ever, and a restart rebuilds the indexes from stored vectors. Tenants never share a vector: whether a text
+    is cached tells nothing about what another tenant submitted.
+    """
+
+    def __init__(self, store: Store, scope: int | None = None):
         super().__init__()
         self.store = store
+        self.scope = scope
 
     def __len__(self) -> int:
         with self.store.engine.connect() as c:
@@ -547,7 +719,7 @@ class DbEmbeddingCache(EmbeddingCache):
     def get_many(self, model_id: str, texts: Iterable[str]) -> dict[str, np.ndarray]:
         by_hash: dict[str, list[str]] = {}
         for x in texts:
-            by_hash.setdefault(sha256(x), []).append(x)
+            by_hash.setdefault(text_hash(x, self.scope), []).append(x)
         hl = list(by_hash)
         out: dict[str, np.ndarray] = {}
         e = t.embeddings.c
@@ -565,7 +737,8 @@ class DbEmbeddingCache(EmbeddingCache):
         rows = {}
         for x, v in zip(texts, vectors, strict=True):
             v = np.asarray(v, dtype="<f4")
-            rows[sha256(x)] = {"model_id": model_id, "text_hash": sha256(x), "dim": int(v.shape[0]),
+            h = text_hash(x, self.scope)
+            rows[h] = {"model_id": model_id, "text_hash": h, "dim": int(v.shape[0]),
                                "vector": v.tobytes()}
         if not rows:
             return

@@ -126,13 +126,18 @@ def test_met_stays_when_the_event_allows_repeats(api):
 
 
 def test_delete_attendee_is_an_erasure(api, app):
-    from service.storage import sha256
+    from service.storage import text_hash
 
     store = app.extensions["matchmaker"].store
     seed(api)
     api.post("/v1/events/e1/feedback", json={"from_id": "founder", "to_id": "investor", "kind": "accepted"})
     api.post("/v1/events/e1/feedback", json={"from_id": "hiring", "to_id": "founder", "kind": "met"})
     assert "founder" in match_ids(api, "e1", "investor")
+    tid = store.tenant_id("acme")  # vectors are keyed per tenant
+
+    def sha256(text):
+        return text_hash(text, tid)
+
     own = {sha256(t) for t in ["payments product demos", "founder: PayFlow"]}
     shared = {sha256("fintech"), sha256("seed funding for fintech")}  # the investor lists these too
     assert own <= store.embedding_hashes()
@@ -168,7 +173,11 @@ def test_health_metrics_and_docs(app, api):
     assert c.get("/readyz").get_json() == {"status": "ok"}
     seed(api)
     match_ids(api, "e1", "founder")
-    text = c.get("/metrics").get_data(as_text=True)
+    assert_error(c.get("/metrics"), 404, "not_found", "metrics are off")  # no METRICS_KEY configured
+    app.config["METRICS_KEY"] = "scrape-secret"
+    assert_error(c.get("/metrics"), 401, "unauthorized", "metrics key")
+    assert_error(api.get("/metrics"), 401, "unauthorized", "metrics key")  # a tenant's key is not the metrics key
+    text = c.get("/metrics", headers={"Authorization": "Bearer scrape-secret"}).get_data(as_text=True)
     assert 'matchmaker_http_requests_total{endpoint="/v1/events/<event_id>/attendees/<attendee_id>/matches"' in text
     assert "matchmaker_http_request_duration_seconds_bucket" in text
     assert "matchmaker_index_attendees" in text and 'matchmaker_index_vectors{facet="goals"}' in text

@@ -64,6 +64,7 @@ def _start(tmp_path, *args: str, db=None):
     url = db.url if db else f"sqlite:///{tmp_path}/mm.sqlite"
     port = _free_port()
     env = dict(os.environ, MATCHMAKER_ENCODER="hashing", MATCHMAKER_HASHING_DIM="64", MATCHMAKER_EXPOSE_WORKER="1",
+               MATCHMAKER_METRICS_KEY="scrape-secret",
                MATCHMAKER_DATABASE_URL=url, MATCHMAKER_DATABASE_SCHEMA=(db.schema or "") if db else "")
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed by _stop
@@ -200,7 +201,8 @@ def test_two_gunicorn_workers_see_each_others_writes(server):
     assert status == 204 and "angel" not in server.read_from_other(writer, "founder")
 
     # /metrics, answered by either worker, counts the requests of both
-    with urllib.request.urlopen(server.base + "/metrics", timeout=10) as r:
+    scrape = urllib.request.Request(server.base + "/metrics", headers={"Authorization": "Bearer scrape-secret"})
+    with urllib.request.urlopen(scrape, timeout=10) as r:
         text = r.read().decode()
     served = [line for line in text.splitlines() if line.startswith("matchmaker_http_requests_total{")
               and "/matches" in line and 'status="200"' in line]

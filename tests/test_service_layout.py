@@ -9,7 +9,8 @@ from pathlib import Path
 import service
 
 SERVICE = Path(service.__file__).parent
-ROUTES = {"service.api", "service.tableplans", "service.meetings", "service.exports", "service.imports"}
+ROUTES = {"service.api", "service.tableplans", "service.meetings", "service.jobs", "service.exports",
+          "service.imports"}
 
 
 def _imports() -> dict[str, set[str]]:
