@@ -12,6 +12,7 @@ from typing import Any
 from flask import Response, current_app, g, request
 
 from models import Attendee, Event, Feedback
+from service.bulk import upsert_or_job
 from service.errors import ApiError
 from service.http import (
     api_blueprint,
@@ -124,10 +125,7 @@ def upsert_attendees(event_id: str):
     if batch is None:
         batch = validate(AttendeeBatch, data).attendees
     check_ids((f"attendees[{i}].id", a.id) for i, a in enumerate(batch))
-    created_n, updated_n = ingest(row, batch)
-    version = services().store.get_event(g.tenant_id, event_id)
-    return {"upserted": len(batch), "created": created_n, "updated": updated_n,
-            "version": version.seq if version else row.seq}
+    return upsert_or_job(row, event_id, batch)  # many new texts: a background job (service/bulk.py)
 
 
 @bp.get("/events/<event_id>/attendees/<attendee_id>")

@@ -54,6 +54,8 @@ def default_config() -> dict[str, Any]:
         # table plans: people x rounds x effort above this run as a background job (202 + a URL to poll)
         "PLAN_SYNC_WORK": float(env("MATCHMAKER_PLAN_SYNC_WORK", "2000")),
         "MAX_PLAN_PEOPLE": int(env("MATCHMAKER_MAX_PLAN_PEOPLE", "10000")),
+        # attendee upserts with more texts to encode than this run as a background job (202 + a URL to poll)
+        "UPSERT_SYNC_TEXTS": int(env("MATCHMAKER_UPSERT_SYNC_TEXTS", "1000")),
         "JOB_THREADS": int(env("MATCHMAKER_JOB_THREADS", "1")),      # background jobs per worker process
         "JOB_QUEUE": int(env("MATCHMAKER_JOB_QUEUE", "8")),          # at most this many pending per worker
         # /metrics answers only 'Authorization: Bearer METRICS_KEY'; unset: /metrics is off (404)

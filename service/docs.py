@@ -1,6 +1,6 @@
 """The examples of the ``/docs`` page: real requests answered by this code, not hand-written JSON.
 
-On the first ``/docs`` request the server runs :data:`EXAMPLES` against a private in-memory app (SQLite in memory,
+On the first ``/docs`` request the server runs :data:`EXAMPLES` against a private app (a temporary SQLite file,
 the hashing stand-in encoder, the small event below) and shows each as a ``curl`` command with the status and
 body it got; so the page can never show a field the API does not send. Scores differ from a server running the
 real model; the shapes, fields and errors are the same.
@@ -45,6 +45,7 @@ class Example:
     body: Any = None          # JSON, or text for another content type
     content_type: str = "application/json"
     note: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 E = "/v1/events/summit"
@@ -57,6 +58,13 @@ EXAMPLES = [
                  "send an XLSX workbook (Content-Type: application/vnd.openxmlformats-officedocument."
                  "spreadsheetml.sheet) or a multipart form with 'file'."),
     Example("A broken export: every bad row named, nothing written", "POST", f"{E}/attendees", BAD_CSV, "text/csv"),
+    Example("A large upsert: accepted as a job", "POST", f"{E}/attendees",
+            [{"id": "gil", "name": "Gil", "goals": ["design feedback"], "offers": ["seed funding"]}],
+            headers=(("Prefer", "respond-async"),),
+            note="Upserts with many texts not encoded yet (UPSERT_SYNC_TEXTS, default 1000) answer 202 by "
+                 "themselves; Prefer: respond-async asks for a job whatever the size. Poll the Location."),
+    Example("Poll the job", "GET", "/v1/jobs/$JOB",
+            note="JOB is the id of the 202 answer above; 'result' is what the synchronous upsert answers."),
     Example("Attendees' full profiles, page by page", "GET", f"{E}/attendees?limit=2",
             note="Follow 'next' (or pass ?cursor=next_cursor) until it is null; fields=id gives ids only."),
     Example("Only what changed since a version", "GET", f"{E}/attendees?since_version=1&fields=id",
@@ -82,6 +90,7 @@ def curl(ex: Example) -> str:
     if ex.method not in ("GET", "POST") or (ex.method == "POST" and ex.body is None):
         parts.append(f"-X {ex.method}")
     parts.append('-H "Authorization: Bearer $KEY"')
+    parts += [f"-H '{k}: {v}'" for k, v in ex.headers]
     if ex.body is not None:
         parts.append(f"-H 'Content-Type: {ex.content_type}'")
         data = json.dumps(ex.body) if ex.content_type == "application/json" else ex.body
@@ -101,24 +110,46 @@ def _shown(body: str) -> str:
     return "\n".join(lines)
 
 
+def wait_job(client, path: str, headers: dict[str, str], timeout: float = 30.0) -> None:
+    """Poll a job until it is done or failed (so the example shows its answer)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and client.get(path, headers=headers).get_json().get("status") in ("queued",
+                                                                                                 "running"):
+        time.sleep(0.02)
+
+
 def run_examples(create_app) -> list[dict[str, Any]]:
     """Every example run in order against a private in-memory app made by ``create_app`` (the app factory):
     title, note, curl, status, shown body."""
-    app = create_app({"DATABASE_URL": "sqlite://", "ENCODER": "hashing", "HASHING_DIM": 64, "TESTING": True})
+    import shutil
+    import tempfile
+
+    tmp = tempfile.mkdtemp(prefix="matchmaker-docs-")  # a file, not memory: the job thread has its own connection
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/docs.sqlite", "ENCODER": "hashing", "HASHING_DIM": 64,
+                      "TESTING": True, "RATE_LIMIT": ""})
     store = app.extensions["matchmaker"].store
     key = store.create_key("docs")
     client = app.test_client()
     out = []
+    job = ""
     try:
         for ex in EXAMPLES:
-            headers = {"Authorization": f"Bearer {key}"}
+            headers = {"Authorization": f"Bearer {key}", **dict(ex.headers)}
             kw: dict[str, Any] = {}
             if ex.body is not None:
                 headers["Content-Type"] = ex.content_type
                 kw["data"] = json.dumps(ex.body) if ex.content_type == "application/json" else ex.body
-            r = client.open(ex.path, method=ex.method, headers=headers, **kw)
+            path = ex.path.replace("$JOB", job)
+            if "/jobs/" in path:
+                wait_job(client, path, headers)
+            r = client.open(path, method=ex.method, headers=headers, **kw)
+            if r.status_code == 202:
+                job = r.get_json()["id"]
             out.append({"title": ex.title, "note": ex.note, "curl": curl(ex), "status": r.status_code,
                         "body": _shown(r.get_data(as_text=True))})
     finally:
         store.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
     return out

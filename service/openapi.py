@@ -29,8 +29,9 @@ ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[str, str, int 
     ("delete", "/v1/events/{event}", "Delete an event with all its data", None, {204: None}, []),
     ("post", "/v1/events/{event}/attendees",
      "Insert or replace attendees by id (idempotent; all or nothing): JSON, or a registration export as text/csv, "
-     "XLSX or a multipart form's 'file' (every bad row named: 422)", s.AttendeeBatch,
-     {200: s.UpsertResult, 415: s.ErrorBody, 422: s.ErrorBody},
+     "XLSX or a multipart form's 'file' (every bad row named: 422); many texts to encode, or Prefer: "
+     "respond-async: 202 and a job", s.AttendeeBatch,
+     {200: s.UpsertResult, 202: s.JobOut, 415: s.ErrorBody, 422: s.ErrorBody, 503: s.ErrorBody},
      [("mapping", "spreadsheets: the column mapping's JSON, e.g. {\"columns\": {\"goals\": \"Why are you here?\"}}",
        None, None), ("sheet", "XLSX: the sheet to read (default: the first)", None, None)]),
     ("get", "/v1/events/{event}/attendees",

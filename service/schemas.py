@@ -171,10 +171,10 @@ class JobOut(BaseModel):
     """A background job: ``result`` holds the answer once ``done``; ``error`` the error once ``failed``."""
 
     id: str
-    kind: Literal["table-plan"]
+    kind: Literal["table-plan", "attendee-upsert"]
     status: Literal["queued", "running", "done", "failed"]
     event: str
     created_at: str
     updated_at: str
-    result: TablePlan | None = None
+    result: TablePlan | UpsertResult | None = None
     error: ErrorInfo | None = None
