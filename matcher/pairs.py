@@ -47,9 +47,9 @@ def components(store: AttendeeStore, q: np.ndarray, c: np.ndarray) -> dict[str, 
         prior[known] = st.sides.prior[np.maximum(side_q, 0)[:, None], np.maximum(side_c, 0)[None, :]][known]
         dirs = store.directions
         direction = dirs[q].astype(np.float64) @ dirs[c].astype(np.float64).T
-        adjusted, penalty = reference.fuse(out["intent"], out["_q_to_c"], out["_c_to_q"], out.pop("_give_qc"),
-                                           out.pop("_give_cq"), direction, prior, cpl)
-        out["_gate"] = (1.0 - cpl) + cpl * adjusted
+        adjusted, penalty, out["_gate"] = reference.fuse(out["intent"], out["_q_to_c"], out["_c_to_q"],
+                                                         out.pop("_give_qc"), out.pop("_give_cq"), direction, prior,
+                                                         cpl)
         if "intent" in w:
             out["intent"] = adjusted
         else:

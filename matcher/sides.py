@@ -19,6 +19,8 @@ import numpy as np
 #: At most this many sides; fewer in small events (about one per eight people, at least two).
 MAX_SIDES = 16
 PEOPLE_PER_SIDE = 8
+#: Weight of two sides' agreement in direction (their centroids' dot product) against their prior.
+SIDE_DIRECTION = 0.3
 #: The clusters are fitted on at most this many people (evenly spaced over the keys), then everyone is assigned.
 FIT_SAMPLE = 5000
 
@@ -76,4 +78,7 @@ def fit(directions: np.ndarray, goal_means: np.ndarray, give_means: np.ndarray, 
     with np.errstate(invalid="ignore", divide="ignore"):
         hm = np.where(a + b > 0, 2 * a * b / np.where(a + b > 0, a + b, 1.0), 0.0)
     prior = hm - 0.5 * np.maximum(0.0, same - ab) - 0.5 * np.maximum(0.0, same - ab.T)
+    if SIDE_DIRECTION:
+        cd = _unit(centres)
+        prior = prior - SIDE_DIRECTION * np.maximum(0.0, (cd @ cd.T).astype(np.float64))
     return Sides(out, np.clip(prior, 0.0, 1.0))

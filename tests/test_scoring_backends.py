@@ -133,19 +133,21 @@ NAN = math.nan
 
 
 @pytest.mark.parametrize(("args", "want"), [
-    # (intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement) -> (adjusted, penalty)
-    ((0.8, 0.8, 0.8, 0.9, 0.9, 0.5, NAN, 1.0), (0.5, 0.3)),    # give alike (0.1 each way), same direction (0.2)
-    ((0.8, 0.8, 0.8, 0.3, 0.3, -0.5, 0.6, 1.0), (0.7, 0.0)),   # a counterpart: no penalty, prior averaged in
-    ((0.8, 0.8, 0.8, 0.9, 0.9, 0.5, 0.6, 0.0), (0.8, 0.0)),    # complement off: plain intent
-    ((0.4, NAN, 0.8, 0.9, 0.9, 0.0, NAN, 1.0), (0.35, 0.05)),  # one direction undefined: only the other counts
-    ((0.1, 0.2, 0.2, 1.0, 1.0, 1.0, NAN, 1.0), (0.0, 1.2)),    # clipped at 0
-    ((0.8, 0.8, 0.8, 0.9, 0.9, 0.5, 0.6, 0.5), (0.64, 0.15)),  # half: (0.8 - 0.15 + 0.5 x 0.6) / 1.5 ... see below
+    # (intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement) -> (adjusted, penalty, gate)
+    # give alike (0.1 more than give meets goals, each way) and the same direction (0.5 x DIRECTION)
+    ((0.8, 0.8, 0.8, 0.9, 0.9, 0.5, NAN, 1.0), (0.7 - 0.5 * scoring.DIRECTION,) * 2),
+    ((0.8, 0.8, 0.8, 0.3, 0.3, -0.5, 0.6, 1.0), (0.7, 0.0, 0.7)),     # a counterpart: prior averaged in
+    ((0.8, 0.8, 0.8, 0.9, 0.9, 0.5, 0.6, 0.0), (0.8, 0.0, 1.0)),      # complement off: plain intent, full gate
+    ((0.4, NAN, 0.8, 0.9, 0.9, 0.0, NAN, 1.0), (0.35, 0.05, 0.35)),   # one direction undefined: the other counts
+    ((0.1, 0.2, 0.2, 1.0, 1.0, 1.0, NAN, 1.0), (0.0, 0.8 + scoring.DIRECTION, 0.0)),  # clipped at 0
+    ((0.0, NAN, NAN, NAN, NAN, 0.0, NAN, 1.0), (0.0, 0.0, 1.0)),      # nobody states goals: gate open
+    ((0.8, 0.8, 0.8, 0.9, 0.9, 0.0, 0.6, 0.5), ((0.75 + 0.3) / 1.5, 0.05, 0.5 + 0.5 * (0.75 + 0.3) / 1.5)),
 ])
 def test_fuse(backend, args, want):
-    adjusted, penalty = backend.fuse(*args)
-    if args[-1] == 0.5:  # (0.65 + 0.5 * 0.6) / 1.5
-        want = ((0.65 + 0.3) / 1.5, 0.15)
-    assert (float(adjusted), float(penalty)) == pytest.approx(want, abs=1e-12)
+    got = backend.fuse(*args)
+    if len(want) == 2:  # adjusted and penalty given; the gate equals the adjusted intent at complement 1
+        want = (want[0], 0.1 + 0.5 * scoring.DIRECTION, want[0])
+    assert tuple(float(x) for x in got) == pytest.approx(want, abs=1e-12)
 
 
 # ------------------------------------------------------------------------------------------ diversity

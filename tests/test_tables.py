@@ -411,7 +411,10 @@ def test_sample_event_with_the_real_model(real_encoder):
         for t in r.tables:
             names = [company[x] for x in t.seats if company[x]]
             assert len(names) == len(set(names))
-    assert plan.report.ratio > plan.report.random_ratio + 0.2
+    # far above random: 25% more affinity than a random plan (as a ratio: complementary affinity concentrates on
+    # counterparts, which a table of 8 cannot all be, so both ratios to the per-person bound are lower than they
+    # were with look-alike affinity: 0.80 vs 0.62 then, 0.76 vs 0.58 now)
+    assert plan.report.ratio > 1.25 * plan.report.random_ratio
 
 
 def test_a_team_moves_to_make_room_for_a_keep_apart_pair():

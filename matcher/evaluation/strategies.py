@@ -16,7 +16,7 @@ from models import MatchPolicy
 
 #: Strategy names in report order; ``default`` is the engine as configured by the event.
 STRATEGIES = ("random", "popularity", "tfidf", "cosine", "default",
-              "no-reciprocity", "no-lexical", "no-mutual", "no-diversity")
+              "no-reciprocity", "no-complement", "no-lexical", "no-mutual", "no-diversity")
 BASELINES = ("random", "popularity", "tfidf", "cosine")
 DEFAULT = "default"
 #: What each strategy is, for the report.
@@ -27,6 +27,8 @@ ABOUT = {
     "cosine": "embedding cosine of profile vectors (symmetric)",
     "default": "the engine with the event's policy",
     "no-reciprocity": "engine, intent scored one way (what they give me) instead of the harmonic mean",
+    "no-complement": "engine, complementarity off (no substitute penalty, no learned sides, symmetric channels "
+                     "counted at full weight)",
     "no-lexical": "engine, lexical (TF-IDF) channel weight 0",
     "no-mutual": "engine, mutual-connections channel weight 0",
     "no-diversity": "engine, diversity re-rank off",
@@ -127,6 +129,8 @@ def _policy_variant(ctx: Context, name: str) -> MatchPolicy | None:
         return pol
     if name == "no-diversity":
         return pol.model_copy(update={"diversity": 0.0})
+    if name == "no-complement":
+        return pol.model_copy(update={"complement": 0.0}) if pol.complement > 0 else None
     channel = {"no-lexical": "lexical", "no-mutual": "mutual"}[name]
     w = pol.weights.model_dump()
     w[channel] = 0.0
@@ -200,6 +204,7 @@ def _no_reciprocity(ctx: Context) -> Ranking | None:
 RUNNERS: dict[str, Callable[[Context], Ranking | None]] = {
     "random": _random, "popularity": _popularity, "tfidf": _tfidf, "cosine": _cosine,
     "no-reciprocity": _no_reciprocity,
-    **{n: (lambda ctx, n=n: _engine(ctx, n)) for n in ("default", "no-lexical", "no-mutual", "no-diversity")},
+    **{n: (lambda ctx, n=n: _engine(ctx, n)) for n in ("default", "no-complement", "no-lexical", "no-mutual",
+                                                         "no-diversity")},
 }
 

@@ -55,7 +55,7 @@ SCORE_DECIMALS = 6
 #: Weight of the substitute term: how much more two people give alike than one's give meets the other's goals.
 SUBSTITUTE = 1.0
 #: Weight of the direction term: two people who point the same way (seek alike from what they give alike).
-DIRECTION = 0.4
+DIRECTION = 0.2
 #: Weight of the event's learned sides prior (:mod:`matcher.sides`) against the pair's own intent.
 SIDES = 1.0
 

@@ -374,14 +374,16 @@ def _excess(give, serve):
 
 @nb.njit(**_JIT)
 def fuse(intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement):
-    """Intent with complementarity for one pair: ``(adjusted intent, substitute penalty)``."""
+    """Intent with complementarity for one pair: ``(adjusted intent, substitute penalty, gate)``."""
     substitute = 0.5 * (_excess(give_qc, q_to_c) + _excess(give_cq, c_to_q))
     penalty = complement * (_SUBSTITUTE * substitute + _DIRECTION * max(0.0, direction))
-    left = min(max(intent - penalty, 0.0), 1.0)
+    adjusted = min(max(intent - penalty, 0.0), 1.0)
     w = complement * _SIDES
-    if prior != prior or w <= 0:
-        return left, penalty
-    return (left + w * prior) / (1.0 + w), penalty
+    if prior == prior and w > 0:
+        adjusted = (adjusted + w * prior) / (1.0 + w)
+    if q_to_c != q_to_c and c_to_q != c_to_q:
+        return adjusted, penalty, 1.0
+    return adjusted, penalty, (1.0 - complement) + complement * adjusted
 
 
 @nb.njit(**_JIT)
@@ -484,9 +486,8 @@ def rank_lists(q, people, items, lex, params, out):
                     direction = 0.0
                     for t in range(dirs.shape[1]):
                         direction += np.float64(dirs[key, t]) * np.float64(dirs[c, t])
-                    adjusted, penalty = fuse(emb[j, 0], emb[j, 1], emb[j, 2], emb[j, 4], emb[j, 5], direction,
-                                             prior, cpl)
-                    gate[j] = (1.0 - cpl) + cpl * adjusted
+                    adjusted, penalty, gate[j] = fuse(emb[j, 0], emb[j, 1], emb[j, 2], emb[j, 4], emb[j, 5],
+                                                      direction, prior, cpl)
                     if w[_W_INTENT] > 0:
                         comps[j, 0], comps[j, 1], comps[j, 2] = adjusted, emb[j, 1], emb[j, 2]
                         score[j] += w[_W_INTENT] * adjusted

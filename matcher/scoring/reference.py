@@ -348,18 +348,22 @@ def mutual_score(adamic_adar):
 
 
 def fuse(intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement):
-    """Intent with complementarity: ``(adjusted intent, substitute penalty)``, elementwise.
+    """Intent with complementarity: ``(adjusted intent, substitute penalty, gate)``, elementwise.
 
     The penalty is ``SUBSTITUTE`` x the mean over both directions of how much more one's give meets the other's
     give than the other's goals (0 where a direction is undefined), plus ``DIRECTION`` x how much the two
     people's directions from give to seek agree (``direction``: their dot product); both times ``complement``.
     The adjusted intent is what is left of intent (clipped to [0, 1]), averaged with the sides ``prior`` at
-    ``SIDES`` x ``complement`` weight (``prior`` NaN: none).
+    ``SIDES`` x ``complement`` weight (``prior`` NaN: none). The gate is what the symmetric channels (shared
+    interests and terms) count for: the adjusted intent at ``complement``, but 1 where neither person states a
+    goal the other could meet (no intent to agree with: the symmetric channels are all there is).
 
     >>> fuse(0.8, 0.8, 0.8, 0.9, 0.9, 0.5, np.nan, 1.0)  # alike in what they give, pointing the same way
-    (0.5, 0.3)
+    (0.6, 0.2, 0.6)
     >>> fuse(0.8, 0.8, 0.8, 0.3, 0.3, -0.5, 0.6, 1.0)  # a counterpart: no penalty, a good sides prior
-    (0.7, 0.0)
+    (0.7, 0.0, 0.7)
+    >>> fuse(0.0, np.nan, np.nan, np.nan, np.nan, 0.0, np.nan, 1.0)  # no goals on either side
+    (0.0, 0.0, 1.0)
     """
     def excess(give, serve):
         return np.where(np.isnan(give) | np.isnan(serve), 0.0, np.maximum(0.0, np.nan_to_num(give - serve)))
@@ -369,9 +373,10 @@ def fuse(intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement)
     left = np.clip(intent - penalty, 0.0, 1.0)
     w = complement * contract.SIDES
     adjusted = np.where(np.isnan(prior) | (w <= 0), left, (left + w * np.nan_to_num(prior)) / (1.0 + w))
+    gate = np.where(np.isnan(q_to_c) & np.isnan(c_to_q), 1.0, (1.0 - complement) + complement * adjusted)
     if np.ndim(adjusted) == 0:
-        return round(float(adjusted), 12), round(float(penalty), 12)
-    return adjusted, penalty
+        return round(float(adjusted), 12), round(float(penalty), 12), round(float(gate), 12)
+    return adjusted, penalty, gate
 
 
 def picked_scores(scores, profiles, rows, picks, diversity, floor=FLOOR):
@@ -538,9 +543,8 @@ def rank_lists(q: contract.Queries, people: contract.People, items: contract.Ite
                     known = their >= 0
                     prior[known] = people.side_prior[my_side, their[known]]
                 direction = (items.directions[cands].astype(np.float64) @ items.directions[key].astype(np.float64))
-                adjusted, penalty = fuse(emb[:, 0], emb[:, 1], emb[:, 2], emb[:, 4], emb[:, 5], direction, prior,
-                                         cpl)
-                gate = (1.0 - cpl) + cpl * adjusted
+                adjusted, penalty, gate = fuse(emb[:, 0], emb[:, 1], emb[:, 2], emb[:, 4], emb[:, 5], direction,
+                                               prior, cpl)
                 if w[contract.W_INTENT] > 0:
                     comps[:, contract.C_INTENT] = adjusted
                     comps[:, contract.C_A_TO_B] = emb[:, 1]
