@@ -88,7 +88,8 @@ SPREADSHEETS = {
 
 PUBLIC = [
     ("get", "/healthz", "Liveness: the process answers", s.Health),
-    ("get", "/readyz", "Readiness: the database answers", s.Health),
+    ("get", "/readyz", "Readiness: the database answers and this worker holds its model and the recent events in "
+                       "memory (503 with what is still loading until then)", s.Health),
 ]
 
 
