@@ -9,8 +9,7 @@ from pathlib import Path
 import service
 
 SERVICE = Path(service.__file__).parent
-ROUTES = {"service.api", "service.tableplans", "service.meetings", "service.jobs", "service.exports",
-          "service.imports"}
+ROUTES = {"service.api", "service.tableplans", "service.meetings", "service.jobs", "service.exports"}
 
 
 def _imports() -> dict[str, set[str]]:
