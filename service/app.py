@@ -61,7 +61,7 @@ def default_config() -> dict[str, Any]:
         # /metrics answers only 'Authorization: Bearer METRICS_KEY'; unset: /metrics is off (404)
         "METRICS_KEY": env("MATCHMAKER_METRICS_KEY") or None,
         # requests per API key on /v1 ("" turns limits off); memory:// counts per worker, redis://... shares
-        "RATE_LIMIT": env("MATCHMAKER_RATE_LIMIT", "1200 per minute"),
+        "RATE_LIMIT": env("MATCHMAKER_RATE_LIMIT", "20000 per minute"),
         "RATE_LIMIT_STORAGE": env("MATCHMAKER_RATE_LIMIT_STORAGE", "memory://"),
     }
 
