@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+# make run PORT=8080 HOST=0.0.0.0 SERVE_ARGS='--workers 4 --encoder hashing'
+PORT ?= 8000
+HOST ?= 127.0.0.1
+SERVE_ARGS ?=
 
 .PHONY: install run demo test lint bench bench-engine bench-service bench-tables clean
 
@@ -19,7 +23,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/matchmaker serve --demo
+	$(BIN)/matchmaker serve --demo --host $(HOST) --port $(PORT) $(SERVE_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/matchmaker demo

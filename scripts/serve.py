@@ -1,7 +1,8 @@
 """``matchmaker serve`` (gunicorn) and ``matchmaker keys create/revoke/list``.
 
-``matchmaker serve --demo`` creates the SQLite database, a ``demo`` tenant with a fresh key, loads the bundled
-sample event, starts the server on 127.0.0.1 and prints a working curl command.
+``matchmaker serve --demo`` creates the SQLite database, a ``demo`` tenant with a key (kept in a file and reused by
+the next run while it is live), loads the bundled sample event, starts the server on 127.0.0.1 and prints a working
+curl command. Each worker warms up as it starts (model, recent events); ``/readyz`` is 200 once it has.
 """
 
 from __future__ import annotations
@@ -129,9 +130,44 @@ def _setup_demo(database_url: str, config: dict[str, Any]) -> tuple[str, Any, st
     proc.join()
     if proc.exitcode != 0:
         raise click.ClickException("loading the demo event failed (see the error above)")
-    key = store.create_key(DEMO_TENANT, label="demo")
+    key = _demo_key(store, database_url)
     store.dispose()
     return key, ef, source
+
+
+def demo_key_file(database_url: str) -> Path:
+    """Where the demo key is kept between runs: ``$MATCHMAKER_DEMO_KEY_FILE``, else beside a SQLite database
+    file (``var/matchmaker.sqlite.demo-key``), else ``var/demo-key``."""
+    if os.environ.get("MATCHMAKER_DEMO_KEY_FILE"):
+        return Path(os.environ["MATCHMAKER_DEMO_KEY_FILE"])
+    if database_url.startswith("sqlite:///") and database_url[len("sqlite:///"):] not in ("", ":memory:"):
+        return Path(database_url[len("sqlite:///"):] + ".demo-key")
+    return Path("var") / "demo-key"
+
+
+def _demo_key(store, database_url: str) -> str:
+    """The demo tenant's key: the one kept from the last run while it is still live in this database, else a
+    new one (kept for the next run; the demo tenant's other demo keys are revoked, so one stays live)."""
+    path = demo_key_file(database_url)
+    tid = store.tenant_id(DEMO_TENANT)
+    try:
+        kept = path.read_text().strip()
+    except OSError:
+        kept = ""
+    if kept and tid is not None and store.tenant_for_key(kept) == tid:
+        return kept
+    key = store.create_key(DEMO_TENANT, label="demo")
+    for k in store.list_keys():
+        if k["tenant"] == DEMO_TENANT and k["label"] == "demo" and not k["revoked_at"] and k["prefix"] != key[:11]:
+            store.revoke_key(k["prefix"])
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.chmod(0o600)  # a key: readable by its owner only
+        path.write_text(key + "\n")
+    except OSError as exc:
+        click.echo(f"(cannot keep the demo key in {path}: {exc.strerror}; the next run makes a new one)")
+    return key
 
 
 class _Gunicorn:
@@ -215,7 +251,7 @@ def serve(host: str, port: int, workers: int, database_url: str | None, encoder:
     from service.storage import default_url, normalize_url
 
     database_url = normalize_url(database_url or default_url())
-    app_config: dict[str, Any] = {"DATABASE_URL": database_url, "CREATE_TABLES": False}
+    app_config: dict[str, Any] = {"DATABASE_URL": database_url, "CREATE_TABLES": False, "WARM_ON_START": True}
     if encoder:
         app_config["ENCODER"] = encoder
     if not _port_free(host, port):
@@ -231,12 +267,13 @@ def serve(host: str, port: int, workers: int, database_url: str | None, encoder:
         first = ef.attendees[0].id if ef.attendees else "ATTENDEE"
         base = f"http://{host}:{port}"
         click.echo("")
-        click.echo(f"Demo tenant key (shown once): {key}")
+        click.echo(f"Demo tenant key: {key}   (kept in {demo_key_file(database_url)}; the next run reuses it)")
         click.echo("Try:")
         click.echo(f"  curl -s -H 'Authorization: Bearer {key}' "
                    f"'{base}/v1/events/{ef.event.id}/attendees/{first}/matches?limit=3'")
         click.echo(f"API docs: {base}/docs   OpenAPI: {base}/v1/openapi.json   metrics: {base}/metrics")
-        click.echo("(each worker loads the model as it starts: the first answers may take a few seconds)")
+        click.echo(f"(each worker loads the model and the event as it starts: {base}/readyz answers 200 once "
+                   "they are in memory)")
         click.echo("")
     options = {"bind": f"{host}:{port}", "workers": workers, "timeout": timeout, "graceful_timeout": 10,
                "child_exit": _child_exit, "post_worker_init": _post_worker_init, "accesslog": None,

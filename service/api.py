@@ -1,4 +1,5 @@
-"""The JSON API under ``/v1``: events, attendees, matches, feedback (table plans: :mod:`service.tableplans`).
+"""The JSON API under ``/v1``: events, attendees, matches, feedback (table plans: :mod:`service.tableplans`;
+listing attendees, batch lists and the event's feedback: :mod:`service.exports`).
 
 Every route needs an API key (:mod:`service.auth`); a tenant sees only its own events, and another tenant's
 event answers 404 exactly like a missing one.
@@ -11,6 +12,7 @@ from typing import Any
 from flask import Response, current_app, g, request
 
 from models import Attendee, Event, Feedback
+from service.bulk import upsert_or_job
 from service.errors import ApiError
 from service.http import (
     api_blueprint,
@@ -32,6 +34,7 @@ from service.ingest import encode_texts
 from service.ingest import ingest as store_ingest
 from service.schemas import AttendeeBatch, EventUpdate
 from service.storage import Conflict, EventRow, Gone, Stale
+from service.uploads import spreadsheet_batch
 
 bp = api_blueprint("v1", __name__)
 
@@ -104,32 +107,25 @@ def delete_event(event_id: str):
 @bp.post("/events/<event_id>/attendees")
 def upsert_attendees(event_id: str):
     row = event_or_404(event_id)
-    data = read_json()
-    if isinstance(data, list):
-        data = {"attendees": data}
-    if not isinstance(data, dict):
-        raise ApiError(400, f"request body must be {{\"attendees\": [...]}} or an array, got {json_type(data)}",
-                       code="validation_error")
     limit = current_app.config["MAX_BATCH"]
+    batch = spreadsheet_batch()  # text/csv or XLSX (service/uploads.py); None for JSON
+    if batch is not None:
+        data = {"attendees": batch}
+    else:
+        data = read_json()
+        if isinstance(data, list):
+            data = {"attendees": data}
+        if not isinstance(data, dict):
+            raise ApiError(400, f"request body must be {{\"attendees\": [...]}} or an array, got {json_type(data)}",
+                           code="validation_error")
     items = data.get("attendees")
     if isinstance(items, list) and len(items) > limit:
         msg = f"at most {limit} attendees per request; got {len(items)} (split the batch)"
         raise ApiError(400, msg, code="validation_error", details=[{"field": "attendees", "message": msg}])
-    batch = validate(AttendeeBatch, data).attendees
+    if batch is None:
+        batch = validate(AttendeeBatch, data).attendees
     check_ids((f"attendees[{i}].id", a.id) for i, a in enumerate(batch))
-    created_n, updated_n = ingest(row, batch)
-    version = services().store.get_event(g.tenant_id, event_id)
-    return {"upserted": len(batch), "created": created_n, "updated": updated_n,
-            "version": version.seq if version else row.seq}
-
-
-@bp.get("/events/<event_id>/attendees")
-def list_attendees(event_id: str):
-    row = event_or_404(event_id)
-    limit = query_int("limit", 100, 1, 1000)
-    offset = query_int("offset", 0, 0, 10**9)
-    ids, total = services().store.list_attendee_ids(row.pk, limit, offset)
-    return {"attendees": ids, "total": total, "limit": limit, "offset": offset}
+    return upsert_or_job(row, event_id, batch)  # many new texts: a background job (service/bulk.py)
 
 
 @bp.get("/events/<event_id>/attendees/<attendee_id>")

@@ -19,14 +19,16 @@ from typing import Any
 
 from flask import Flask, Response, render_template, request
 
+from matcher.encoder import ENCODER_KINDS
 from service import errors, metrics, ratelimit
 from service.auth import presented_key
 from service.background import JobRunner
 from service.engines import EngineRegistry
 from service.errors import ApiError
+from service.readiness import Readiness
 from service.storage import JobStore, Store, default_url
 
-ENCODERS = ("model", "hashing")
+ENCODERS = ENCODER_KINDS
 
 
 def default_config() -> dict[str, Any]:
@@ -45,9 +47,15 @@ def default_config() -> dict[str, Any]:
         "CREATE_TABLES": env("MATCHMAKER_CREATE_TABLES", "1") != "0",
         # adds X-Matchmaker-Worker: PID to answers (tests and load tests telling workers apart)
         "EXPOSE_WORKER": env("MATCHMAKER_EXPOSE_WORKER", "0") == "1",
+        # warm up at start (model, then the WARM_EVENTS most recent events): /readyz is 503 until done; off, the
+        # first /readyz starts it (matchmaker serve turns it on)
+        "WARM_ON_START": env("MATCHMAKER_WARM_ON_START", "0") == "1",
+        "WARM_EVENTS": int(env("MATCHMAKER_WARM_EVENTS", "20")),
         # table plans: people x rounds x effort above this run as a background job (202 + a URL to poll)
         "PLAN_SYNC_WORK": float(env("MATCHMAKER_PLAN_SYNC_WORK", "2000")),
         "MAX_PLAN_PEOPLE": int(env("MATCHMAKER_MAX_PLAN_PEOPLE", "10000")),
+        # attendee upserts with more texts to encode than this run as a background job (202 + a URL to poll)
+        "UPSERT_SYNC_TEXTS": int(env("MATCHMAKER_UPSERT_SYNC_TEXTS", "1000")),
         "JOB_THREADS": int(env("MATCHMAKER_JOB_THREADS", "1")),      # background jobs per worker process
         "JOB_QUEUE": int(env("MATCHMAKER_JOB_QUEUE", "8")),          # at most this many pending per worker
         # /metrics answers only 'Authorization: Bearer METRICS_KEY'; unset: /metrics is off (404)
@@ -68,18 +76,16 @@ class Services:
 
 
 def encoder_factory(config: dict[str, Any]):
+    """A function building the configured encoder (``ENCODER``, ``MODEL``, ``HASHING_DIM``) through
+    :func:`matcher.encoder.make_encoder`, the one place an encoder is chosen; nothing loads until it is called."""
+    from matcher.encoder import make_encoder
+
     kind = config["ENCODER"]
     if kind not in ENCODERS:
         raise ValueError(f"ENCODER must be one of {', '.join(ENCODERS)}; got {kind!r}")
-    if kind == "hashing":
-        from matcher import HashingEncoder
-
-        dim = int(config["HASHING_DIM"])
-        return lambda: HashingEncoder(dim=dim)
-    from matcher import Encoder
-
     model = config.get("MODEL")
-    return lambda: Encoder(model)
+    dim = int(config["HASHING_DIM"])
+    return lambda: make_encoder(kind, model=model, dim=dim)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -132,21 +138,29 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             resp.headers["X-Matchmaker-Worker"] = pid
             return resp
 
-    from service import api, jobs, meetings, tableplans
+    from service import api, exports, jobs, meetings, tableplans
 
-    for blueprint in (api.bp, tableplans.bp, meetings.bp, jobs.bp):
+    for blueprint in (api.bp, tableplans.bp, meetings.bp, jobs.bp, exports.bp):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")
     def healthz():
         return {"status": "ok"}
 
+    ready = Readiness(store, registry, max_events=int(app.config["WARM_EVENTS"]))
+    app.extensions["matchmaker_readiness"] = ready
+    if app.config["WARM_ON_START"]:
+        ready.start()
+
     @app.get("/readyz")
     def readyz():
+        """Ready when the database answers and this worker has its model and recent events in memory."""
         try:
             store.ping()
         except Exception as exc:
             raise ApiError(503, f"database not ready: {type(exc).__name__}") from None
+        if ready.wait(0.5) != "ready":
+            raise ApiError(503, f"not ready: {ready.detail}", headers={"Retry-After": "1"})
         return {"status": "ok"}
 
     @app.get("/v1/openapi.json")
@@ -159,7 +173,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/docs")
     def docs():
-        return render_template("docs.html")
+        from service.docs import run_examples
+
+        if "docs_examples" not in app.extensions:  # real answers of this code, made once per process
+            app.extensions["docs_examples"] = run_examples(create_app)
+        return render_template("docs.html", examples=app.extensions["docs_examples"])
 
     @app.get("/")
     def index():

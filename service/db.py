@@ -10,6 +10,8 @@ deletes their rows explicitly (SQLite does not enforce foreign keys by default),
 - ``text_refs`` records which attendee uses which text (by hash), so that erasure can drop embeddings no longer
   referenced by anyone.
 - ``embeddings`` stores vectors keyed by (model id, sha256 of the text); the text itself is not stored.
+- ``attendees.updated_at`` is when the row was last written (set by every insert and update of the row, through
+  the column's default and onupdate); databases made before it existed get it from :func:`upgrade`.
 - ``jobs`` holds long requests (large table plans) run in the background, their answer or error; they go with
   their event, and with any attendee they name when that attendee is erased.
 - ``meeting_*``: the meetings resource (setup, requests, transitions, who is busy when, must-meet pairs,
@@ -17,6 +19,8 @@ deletes their rows explicitly (SQLite does not enforce foreign keys by default),
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -31,9 +35,18 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    inspect,
+    text,
+    update,
 )
+from sqlalchemy.engine import Connection
 
 metadata = MetaData()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
 
 tenants = Table(
     "mm_tenants", metadata,
@@ -74,6 +87,8 @@ attendees = Table(
     Column("id_hash", String(64), nullable=False),
     Column("data", Text, nullable=False),  # the Attendee as JSON
     Column("updated_seq", BigInteger, nullable=False),
+    # when the row was last written (GET .../attendees?updated_since=); every insert and update sets it
+    Column("updated_at", DateTime(timezone=True), nullable=True, default=_now, onupdate=_now),
     Index("mm_attendees_hash", "event_pk", "id_hash"),
 )
 
@@ -249,3 +264,28 @@ webhook_deliveries = Table(
 )
 
 MEETING_TABLES = (*MEETING_TABLES, webhook_endpoints, webhook_deliveries)
+
+
+#: Columns added after the first release: (table, column, SQL type per dialect). :func:`upgrade` adds the missing.
+ADDED_COLUMNS = [
+    (attendees, "updated_at", {"postgresql": "TIMESTAMP WITH TIME ZONE", "sqlite": "DATETIME"}),
+]
+
+
+def upgrade(c: Connection, schema: str | None = None) -> list[str]:
+    """Add the columns of :data:`ADDED_COLUMNS` that an older database lacks (nullable, then filled: an
+    attendee stored before ``updated_at`` existed reads as written at the upgrade). Returns what was added."""
+    added = []
+    insp = inspect(c)
+    dialect = c.dialect.name
+    for table, column, types in ADDED_COLUMNS:
+        if not insp.has_table(table.name, schema=schema):
+            continue
+        if column in {col["name"] for col in insp.get_columns(table.name, schema=schema)}:
+            continue
+        name = f'"{schema}"."{table.name}"' if schema and dialect == "postgresql" else f'"{table.name}"'
+        exists = "IF NOT EXISTS " if dialect == "postgresql" else ""
+        c.execute(text(f'ALTER TABLE {name} ADD COLUMN {exists}"{column}" {types.get(dialect, "TIMESTAMP")}'))
+        c.execute(update(table).where(table.c[column].is_(None)).values({column: _now()}))
+        added.append(f"{table.name}.{column}")
+    return added

@@ -28,10 +28,21 @@ ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[Any, ...]]]] =
      {200: s.EventOut, 412: s.ErrorBody}, []),
     ("delete", "/v1/events/{event}", "Delete an event with all its data", None, {204: None}, []),
     ("post", "/v1/events/{event}/attendees",
-     "Insert or replace attendees by id (idempotent; all or nothing)", s.AttendeeBatch,
-     {200: s.UpsertResult}, []),
-    ("get", "/v1/events/{event}/attendees", "List attendee ids", None, {200: s.AttendeeList},
-     [("limit", "1..1000, default 100", 1, 1000), ("offset", "default 0", 0, 10**9)]),
+     "Insert or replace attendees by id (idempotent; all or nothing): JSON, or a registration export as text/csv, "
+     "XLSX or a multipart form's 'file' (every bad row named: 422); many texts to encode, or Prefer: "
+     "respond-async: 202 and a job", s.AttendeeBatch,
+     {200: s.UpsertResult, 202: s.JobOut, 415: s.ErrorBody, 422: s.ErrorBody, 503: s.ErrorBody},
+     [("mapping", "spreadsheets: the column mapping's JSON, e.g. {\"columns\": {\"goals\": \"Why are you here?\"}}",
+       None, None), ("sheet", "XLSX: the sheet to read (default: the first)", None, None)]),
+    ("get", "/v1/events/{event}/attendees",
+     "Attendees' full profiles sorted by id, page by page (next link / cursor); updated_since or since_version: "
+     "only those written since", None, {200: s.AttendeeList},
+     [("limit", "1..1000, default 100", 1, 1000), ("offset", "default 0; not with cursor", 0, 10**9),
+      ("cursor", "next_cursor of the previous page", None, None),
+      ("updated_since", "ISO 8601 time: attendees written after it (a page's as_of)", None, None),
+      ("since_version", "attendees written by a write after this event version (a page's version): exact", 0,
+       2**62),
+      ("fields", "id for ids only (the old answer), all (default) for profiles", None, None)]),
     ("get", "/v1/events/{event}/attendees/{attendee}", "Get an attendee", None, {200: Attendee}, []),
     ("patch", "/v1/events/{event}/attendees/{attendee}",
      "Change some of an attendee's fields (If-Match: its ETag, else 412; concurrent changes never lose a field)",
@@ -47,6 +58,13 @@ ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[Any, ...]]]] =
      {201: s.FeedbackResult, 200: s.FeedbackResult}, []),
     ("get", "/v1/events/{event}/attendees/{attendee}/feedback", "Feedback given by an attendee", None,
      {200: s.FeedbackList}, []),
+    ("get", "/v1/events/{event}/feedback", "The event's feedback, oldest first", None, {200: s.EventFeedbackList},
+     [("limit", "1..1000, default 100", 1, 1000), ("offset", "default 0", 0, 10**9),
+      ("from_id", "given by", None, None), ("to_id", "about", None, None),
+      ("kind", "accepted, declined, met, hidden or blocked", None, None)]),
+    ("post", "/v1/events/{event}/matches:batch",
+     "Lists for many attendees in one request (the same lists as one GET each)", s.MatchesBatchRequest,
+     {200: s.MatchesBatch}, []),
     ("post", "/v1/events/{event}/table-plans",
      "Plan seating: tables over rounds for the event (large plans, or Prefer: respond-async: 202 and a job)",
      TablePlanRequest, {200: TablePlan, 202: s.JobOut, 422: s.ErrorBody, 503: s.ErrorBody}, []),
@@ -54,14 +72,38 @@ ROUTES: list[tuple[str, str, str, Any, dict[int, Any], list[tuple[Any, ...]]]] =
      {200: s.JobOut}, []),
 ]
 
+#: Routes that also take a registration export (:mod:`service.uploads`), and how.
+SPREADSHEET_BODIES = {("post", "/v1/events/{event}/attendees")}
+SPREADSHEETS = {
+    "text/csv": {"schema": {"type": "string", "description": "A CSV export (UTF-8 or Windows-1252; , ; or tab)"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "schema": {"type": "string", "contentMediaType": "application/octet-stream",
+                   "description": "An XLSX workbook"}},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "contentMediaType": "application/octet-stream",
+                 "description": "The .csv or .xlsx file"},
+        "mapping": {"type": "string", "description": "The column mapping's JSON"},
+        "sheet": {"type": "string"}}}},
+}
+
 PUBLIC = [
     ("get", "/healthz", "Liveness: the process answers", s.Health),
-    ("get", "/readyz", "Readiness: the database answers", s.Health),
+    ("get", "/readyz", "Readiness: the database answers and this worker holds its model and the recent events in "
+                       "memory (503 with what is still loading until then)", s.Health),
 ]
 
 
 def _name(model: Any) -> str:
     return getattr(model, "__name__", str(model))
+
+
+def _query_param(q: tuple) -> dict:
+    """A query parameter from ``(name, description)`` (an integer), ``(name, description, min, max)`` (an integer
+    in bounds) or ``(name, description, None, None)`` (a string)."""
+    schema: dict[str, Any] = {"type": "integer"}
+    if len(q) > 2:
+        schema = {"type": "string"} if q[2] is None else {"type": "integer", "minimum": q[2], "maximum": q[3]}
+    return {"name": q[0], "in": "query", "required": False, "description": q[1], "schema": schema}
 
 
 def build_spec(version: str = "0.1.0") -> dict[str, Any]:
@@ -103,14 +145,14 @@ def build_spec(version: str = "0.1.0") -> dict[str, Any]:
         params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                   for p in ("event", "attendee", "request", "action", "webhook", "delivery", "job")
                   if "{" + p + "}" in path]
-        params += [{"name": q[0], "in": "query", "required": False, "description": q[1],
-                    "schema": {"type": "integer"} | ({"minimum": q[2], "maximum": q[3]} if len(q) > 2 else {})}
-                   for q in query]
+        params += [_query_param(q) for q in query]
         if params:
             op["parameters"] = params
         if body is not None:
             op["requestBody"] = {"required": True,
                                  "content": {"application/json": {"schema": ref(body, "validation")}}}
+            if (method, path) in SPREADSHEET_BODIES:
+                op["requestBody"]["content"].update(SPREADSHEETS)
         for status, model in sorted(answers.items()):
             if model is None:
                 op["responses"][str(status)] = {"description": "Done, no content"}

@@ -79,7 +79,48 @@ class AttendeePatch(BaseModel):
 
 
 class AttendeeList(BaseModel):
-    attendees: list[str] = Field(description="Attendee ids, sorted.")
+    """A page of an event's attendees, sorted by id: full profiles (the same documents the upsert takes), or ids
+    with ``fields=id``."""
+
+    attendees: list[Attendee] | list[str] = Field(description="Profiles (ids with fields=id), sorted by id.")
+    total: int = Field(description="How many attendees match the filters (updated_since, since_version).")
+    limit: int
+    offset: int | None = Field(description="The offset asked for; null when paging by cursor.")
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page.")
+    next: str | None = Field(description="The next page's URL (path and query); null on the last page.")
+    version: int = Field(description="The event's version when the page was read: ?since_version= next time "
+                                     "lists exactly what was written since.")
+    as_of: str | None = Field(description="When an attendee of the event was last written, read before this page: "
+                                          "?updated_since= next time lists what was written after it; null when "
+                                          "the event has no attendees.")
+
+
+class MatchesBatchRequest(BaseModel):
+    """Lists for many attendees in one request (the engine's batch path: the same lists as one by one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attendees: list[StrictStr] = Field(min_length=1, max_length=1000,
+                                       description="Attendee ids (at most 1000, no repeats).")
+    limit: int | None = Field(None, ge=1, le=100, description="Matches per list (default: the policy's).")
+    explain: bool = Field(True, description="false: leave out the item-level reasons (faster; components stay).")
+
+
+class AttendeeMatches(BaseModel):
+    attendee: str
+    matches: list[Match]
+
+
+class MatchesBatch(BaseModel):
+    event: str
+    limit: int
+    lists: list[AttendeeMatches] = Field(description="One list per attendee asked for, in the order asked.")
+
+
+class EventFeedbackList(BaseModel):
+    """A page of an event's feedback, oldest first."""
+
+    feedback: list[Feedback]
     total: int
     limit: int
     offset: int
@@ -130,10 +171,10 @@ class JobOut(BaseModel):
     """A background job: ``result`` holds the answer once ``done``; ``error`` the error once ``failed``."""
 
     id: str
-    kind: Literal["table-plan"]
+    kind: Literal["table-plan", "attendee-upsert"]
     status: Literal["queued", "running", "done", "failed"]
     event: str
     created_at: str
     updated_at: str
-    result: TablePlan | None = None
+    result: TablePlan | UpsertResult | None = None
     error: ErrorInfo | None = None

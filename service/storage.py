@@ -183,11 +183,14 @@ class Store:
 
     # ------------------------------------------------------------------------------------------- lifecycle
     def create_all(self) -> None:
-        """Create the tables (and the schema, if one was given) when missing."""
+        """Create the tables (and the schema, if one was given) when missing; add columns an older database
+        lacks (:func:`service.db.upgrade`)."""
         if self.schema and self.dialect == "postgresql":
             with self.engine.begin() as c:
                 c.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
         t.metadata.create_all(self.engine)
+        with self.engine.begin() as c:
+            t.upgrade(c, self.schema if self.dialect == "postgresql" else None)
 
     def drop_all(self) -> None:
         """Drop every table (tests); drops the schema too when one was given."""
@@ -276,6 +279,12 @@ class Store:
 
     def list_events(self, tenant_id: int) -> list[EventRow]:
         q = select(t.events).where(t.events.c.tenant_id == tenant_id).order_by(t.events.c.event_id)
+        with self.engine.connect() as c:
+            return [self._event_row(r) for r in c.execute(q)]
+
+    def recent_events(self, n: int) -> list[EventRow]:
+        """The ``n`` events (of every tenant) written most recently: what a worker warms up with."""
+        q = select(t.events).order_by(t.events.c.updated_at.desc(), t.events.c.pk).limit(n)
         with self.engine.connect() as c:
             return [self._event_row(r) for r in c.execute(q)]
 
@@ -424,6 +433,32 @@ class Store:
                                            .order_by(t.attendees.c.attendee_id).limit(limit).offset(offset))]
         return ids, int(total)
 
+    def attendee_page(self, event_pk: int, *, limit: int, after: str | None = None, offset: int = 0,
+                      updated_since: datetime | None = None, since_version: int | None = None,
+                      ids_only: bool = False) -> tuple[list[Any], int, bool, datetime | None]:
+        """A page of attendees sorted by id: those after id ``after`` (keyset) or past ``offset``, written after
+        ``updated_since`` / by a write later than event version ``since_version``. Returns ``(page, total, more,
+        as_of)``: :class:`Attendee` objects (ids with ``ids_only``), how many match the filters, whether more
+        follow, and the time of the latest write of any attendee of the event, read before the page (writes are
+        serialised per event, so everything written after ``as_of`` is what ``updated_since=as_of`` lists)."""
+        a = t.attendees.c
+        cond = [a.event_pk == event_pk]
+        if updated_since is not None:
+            cond.append(a.updated_at > updated_since)
+        if since_version is not None:
+            cond.append(a.updated_seq > since_version)
+        page = [a.attendee_id] if ids_only else [a.attendee_id, a.data]
+        q = select(*page).where(*cond, *([a.attendee_id > after] if after is not None else []))
+        q = q.order_by(a.attendee_id).limit(limit + 1).offset(offset)
+        with self.engine.connect() as c:
+            as_of = c.execute(select(func.max(a.updated_at)).where(a.event_pk == event_pk)).scalar()
+            total = int(c.execute(select(func.count()).select_from(t.attendees).where(*cond)).scalar_one())
+            rows = c.execute(q).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        out = [r[0] for r in rows] if ids_only else [Attendee.model_validate_json(r[1], context=STORED) for r in rows]
+        return out, total, more, as_of
+
     def count_attendees(self, event_pk: int) -> int:
         with self.engine.connect() as c:
             return int(c.execute(select(func.count()).select_from(t.attendees)
@@ -555,6 +590,38 @@ class Store:
              .order_by(t.feedback.c.created_at, t.feedback.c.to_id))
         with self.engine.connect() as c:
             return [Feedback(from_id=r[0], to_id=r[1], kind=r[2]) for r in c.execute(q)]
+
+    def event_feedback(self, event_pk: int, *, limit: int, offset: int, from_id: str | None = None,
+                       to_id: str | None = None, kind: str | None = None) -> tuple[list[Feedback], int]:
+        """A page of the event's feedback (oldest first), optionally of one giver, receiver or kind; the total."""
+        f = t.feedback.c
+        cond = [f.event_pk == event_pk]
+        for col, value in ((f.from_id, from_id), (f.to_id, to_id), (f.kind, kind)):
+            if value is not None:
+                cond.append(col == value)
+        q = (select(f.from_id, f.to_id, f.kind).where(*cond)
+             .order_by(f.created_at, f.from_id, f.to_id, f.kind).limit(limit).offset(offset))
+        with self.engine.connect() as c:
+            total = int(c.execute(select(func.count()).select_from(t.feedback).where(*cond)).scalar_one())
+            return [Feedback(from_id=r[0], to_id=r[1], kind=r[2]) for r in c.execute(q)], total
+
+    def exclusions_many(self, event_pk: int, attendee_ids: Sequence[str], *,
+                        allow_repeat: bool) -> dict[str, set[str]]:
+        """:meth:`exclusions` of many attendees in two queries per chunk."""
+        kinds = ["declined", "hidden", "blocked"] + ([] if allow_repeat else ["met"])
+        f = t.feedback.c
+        out: dict[str, set[str]] = {a: set() for a in attendee_ids}
+        ids = list(out)
+        with self.engine.connect() as c:
+            for i in range(0, len(ids), _CHUNK):
+                part = ids[i:i + _CHUNK]
+                for who, other in c.execute(select(f.from_id, f.to_id).where(
+                        f.event_pk == event_pk, f.from_id.in_(part), f.kind.in_(kinds))):
+                    out[who].add(other)
+                for other, who in c.execute(select(f.from_id, f.to_id).where(
+                        f.event_pk == event_pk, f.to_id.in_(part), f.kind == "blocked")):
+                    out[who].add(other)
+        return out
 
     def exclusions(self, event_pk: int, attendee_id: str, *, allow_repeat: bool) -> set[str]:
         """Ids to leave out of ``attendee_id``'s list because of feedback.

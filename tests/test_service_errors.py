@@ -20,7 +20,7 @@ def setup(tmp_path):
 
 def _snapshot(api: Api) -> tuple:
     people = {i: api.get(f"/v1/events/e1/attendees/{i}").get_json() for i in
-              api.get("/v1/events/e1/attendees").get_json()["attendees"]}
+              api.get("/v1/events/e1/attendees?fields=id").get_json()["attendees"]}
     ev = api.get("/v1/events/e1").get_json()
     return ev["policy"], ev["name"], people, match_ids(api, "e1", "founder")
 

@@ -134,8 +134,43 @@ def test_demo_prints_a_working_curl_command(tmp_path):
         with urllib.request.urlopen(req, timeout=20) as r:
             body = json.loads(r.read())
         assert len(body["matches"]) == 3 and body["matches"][0]["reasons"]["summary"]
+        _wait_ready(base)
     finally:
         _stop(proc, log)
+    # a second run reuses the key: still one live demo key
+    proc, base, log = _start(tmp_path, "--demo", "--workers", "1")
+    try:
+        again = next(x for x in (tmp_path / "server.log").read_text().splitlines() if x.strip().startswith("curl "))
+        assert re.search(r"Bearer ([\w-]+)", again).group(1) == key
+        assert (tmp_path / "mm.sqlite.demo-key").read_text().strip() == key
+        assert (tmp_path / "mm.sqlite.demo-key").stat().st_mode & 0o077 == 0
+        url = shlex.split(again)[-1]
+        assert url.startswith(base)
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"}),
+                                    timeout=20) as r:
+            assert r.status == 200
+    finally:
+        _stop(proc, log)
+    from service.storage import Store
+
+    store = Store(f"sqlite:///{tmp_path}/mm.sqlite")
+    live = [k for k in store.list_keys() if k["tenant"] == "demo" and not k["revoked_at"]]
+    assert [k["prefix"] for k in live] == [key[:11]]
+    store.dispose()
+
+
+def _wait_ready(base: str) -> None:
+    """/readyz turns 200 (the worker warmed up) within the deadline."""
+    end = time.monotonic() + DEADLINE_S
+    while time.monotonic() < end:
+        try:
+            with urllib.request.urlopen(base + "/readyz", timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("/readyz never answered 200")
 
 
 def test_two_gunicorn_workers_see_each_others_writes(server):
