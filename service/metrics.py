@@ -56,8 +56,7 @@ def update_gauges(app: Flask) -> None:
                 totals[facet] = totals.get(facet, 0) + len(index)
     for facet, n in totals.items():
         INDEX_VECTORS.labels(facet).set(n)
-    if sv.registry._encoder is not None:
-        TEXTS_ENCODED.set(sv.registry._encoder.encoded_)
+    TEXTS_ENCODED.set(sv.registry.texts_encoded())
 
 
 def render() -> Response:
