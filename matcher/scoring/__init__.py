@@ -134,7 +134,8 @@ class Lexical(NamedTuple):
 
 
 class Params(NamedTuple):
-    """How lists are scored and cut."""
+    """How lists are scored and cut. The constants travel here rather than as the kernels' globals: numba caches
+    compiled code by its own source file, so a constant changed in this module would otherwise be missed."""
 
     weights: np.ndarray  # (len(CHANNELS),) float64, normalised to sum to 1
     k: int
@@ -143,6 +144,9 @@ class Params(NamedTuple):
     exhaustive: bool
     same_company_ok: bool
     complement: float = 1.0
+    substitute: float = SUBSTITUTE
+    direction: float = DIRECTION
+    sides: float = SIDES
     pool_cap: int = POOL_CAP
     floor: float = FLOOR
     inv_t: float = 1.0 / POOL_TEMPERATURE

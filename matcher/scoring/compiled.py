@@ -373,12 +373,14 @@ def _excess(give, serve):
 
 
 @nb.njit(**_JIT)
-def fuse(intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement):
-    """Intent with complementarity for one pair: ``(adjusted intent, substitute penalty, gate)``."""
+def fuse(intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement, substitute_weight=_SUBSTITUTE,
+         direction_weight=_DIRECTION, sides_weight=_SIDES):
+    """Intent with complementarity for one pair: ``(adjusted intent, substitute penalty, gate)``. The engine passes
+    the weights from :class:`~matcher.scoring.Params`; the defaults are compiled in (and cached) for direct calls."""
     substitute = 0.5 * (_excess(give_qc, q_to_c) + _excess(give_cq, c_to_q))
-    penalty = complement * (_SUBSTITUTE * substitute + _DIRECTION * max(0.0, direction))
+    penalty = complement * (substitute_weight * substitute + direction_weight * max(0.0, direction))
     adjusted = min(max(intent - penalty, 0.0), 1.0)
-    w = complement * _SIDES
+    w = complement * sides_weight
     if prior == prior and w > 0:
         adjusted = (adjusted + w * prior) / (1.0 + w)
     if q_to_c != q_to_c and c_to_q != c_to_q:
@@ -487,7 +489,8 @@ def rank_lists(q, people, items, lex, params, out):
                     for t in range(dirs.shape[1]):
                         direction += np.float64(dirs[key, t]) * np.float64(dirs[c, t])
                     adjusted, penalty, gate[j] = fuse(emb[j, 0], emb[j, 1], emb[j, 2], emb[j, 4], emb[j, 5],
-                                                      direction, prior, cpl)
+                                                      direction, prior, cpl, params.substitute, params.direction,
+                                                      params.sides)
                     if w[_W_INTENT] > 0:
                         comps[j, 0], comps[j, 1], comps[j, 2] = adjusted, emb[j, 1], emb[j, 2]
                         score[j] += w[_W_INTENT] * adjusted

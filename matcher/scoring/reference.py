@@ -347,7 +347,8 @@ def mutual_score(adamic_adar):
     return 1.0 - np.exp(-np.asarray(adamic_adar, dtype=np.float64))
 
 
-def fuse(intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement):
+def fuse(intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement, substitute_weight=None,
+         direction_weight=None, sides_weight=None):
     """Intent with complementarity: ``(adjusted intent, substitute penalty, gate)``, elementwise.
 
     The penalty is ``SUBSTITUTE`` x the mean over both directions of how much more one's give meets the other's
@@ -368,10 +369,12 @@ def fuse(intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement)
     def excess(give, serve):
         return np.where(np.isnan(give) | np.isnan(serve), 0.0, np.maximum(0.0, np.nan_to_num(give - serve)))
 
+    sw = contract.SUBSTITUTE if substitute_weight is None else substitute_weight
+    dw = contract.DIRECTION if direction_weight is None else direction_weight
     substitute = 0.5 * (excess(give_qc, q_to_c) + excess(give_cq, c_to_q))
-    penalty = complement * (contract.SUBSTITUTE * substitute + contract.DIRECTION * np.maximum(0.0, direction))
+    penalty = complement * (sw * substitute + dw * np.maximum(0.0, direction))
     left = np.clip(intent - penalty, 0.0, 1.0)
-    w = complement * contract.SIDES
+    w = complement * (contract.SIDES if sides_weight is None else sides_weight)
     adjusted = np.where(np.isnan(prior) | (w <= 0), left, (left + w * np.nan_to_num(prior)) / (1.0 + w))
     gate = np.where(np.isnan(q_to_c) & np.isnan(c_to_q), 1.0, (1.0 - complement) + complement * adjusted)
     if np.ndim(adjusted) == 0:
@@ -544,7 +547,7 @@ def rank_lists(q: contract.Queries, people: contract.People, items: contract.Ite
                     prior[known] = people.side_prior[my_side, their[known]]
                 direction = (items.directions[cands].astype(np.float64) @ items.directions[key].astype(np.float64))
                 adjusted, penalty, gate = fuse(emb[:, 0], emb[:, 1], emb[:, 2], emb[:, 4], emb[:, 5], direction,
-                                               prior, cpl)
+                                               prior, cpl, params.substitute, params.direction, params.sides)
                 if w[contract.W_INTENT] > 0:
                     comps[:, contract.C_INTENT] = adjusted
                     comps[:, contract.C_A_TO_B] = emb[:, 1]
