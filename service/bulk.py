@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, g, has_app_context, request
 
 from matcher.profile import FACETS, facet_items
 from models import Attendee
+from service import webhooks
 from service.background import accepted
 from service.errors import ApiError
 from service.http import services
@@ -45,12 +46,25 @@ def wants_job(encoder, batch: Sequence[Attendee]) -> bool:
     return new_texts(encoder, batch) > int(current_app.config["UPSERT_SYNC_TEXTS"])
 
 
+def lists_changed(store, event_pk: int, event_id: str, batch: list[Attendee]) -> None:
+    """Tell the event's ``attendee.list_changed`` webhooks that these people's lists changed (their profiles did;
+    other people's lists may move too, which a platform learns from the batch of ids). One message per batch."""
+    with store.engine.begin() as c:
+        queued = webhooks.enqueue(c, event_pk, event_id, "attendee.list_changed",
+                                  {"attendees": [a.id for a in batch], "why": "profiles added or updated"})
+    if queued and has_app_context() and current_app.config.get("WEBHOOK_SENDER", True):
+        sender = current_app.extensions.get("webhook_sender")
+        if sender is not None:
+            sender.kick()
+
+
 def upsert_or_job(row: EventRow, event_id: str, batch: list[Attendee]) -> dict | Response:
     """Upsert ``batch`` now (the answer's body) or as a job (the 202 answer)."""
     sv = services()
     store, encoder = sv.store, sv.registry.encoder_for(row.tenant_id)
     if not wants_job(encoder, batch):
         created, updated = ingest(store, encoder, row.pk, batch)
+        lists_changed(store, row.pk, event_id, batch)
         fresh = store.events_by_pk([row.pk]).get(row.pk)
         return {"upserted": len(batch), "created": created, "updated": updated,
                 "version": fresh.seq if fresh else row.seq}
@@ -63,6 +77,7 @@ def upsert_or_job(row: EventRow, event_id: str, batch: list[Attendee]) -> dict |
             created, updated = ingest(store, encoder, row.pk, batch)
         except Gone:
             raise ApiError(404, f"event {event_id!r} was deleted meanwhile") from None
+        lists_changed(store, row.pk, event_id, batch)
         done = store.events_by_pk([row.pk]).get(row.pk)
         return json.dumps({"upserted": len(batch), "created": created, "updated": updated,
                            "version": done.seq if done else fresh.seq})

@@ -131,3 +131,24 @@ def test_decline_tells_both_lists_changed_and_the_sender_runs_by_itself(db):
         app.extensions["webhook_sender"].stop()
         rx.close()
         app.extensions["matchmaker"].store.dispose()
+
+
+def test_an_upsert_tells_the_lists_changed(db):
+    app = make_app(db)  # background sender on
+    api = setup_event(app)
+    rx = Receiver()
+    try:
+        api.post("/v1/events/e1/webhooks", json={"url": rx.url, "types": ["attendee.list_changed"]})
+        assert api.post("/v1/events/e1/attendees", json={"attendees": [
+            {"id": "cy", "name": "Cy", "role": "investor", "goals": ["founders"]}]}).status_code == 200
+        end = time.monotonic() + 20
+        while not rx.got and time.monotonic() < end:
+            time.sleep(0.1)
+        data = json.loads(rx.got[0][1])["data"]
+        assert data["attendees"] == ["cy"] and data["event"] == "e1"
+        listed = api.get("/v1/events/e1/webhook-deliveries").get_json()["deliveries"]
+        assert [d["type"] for d in listed] == ["attendee.list_changed"]
+    finally:
+        app.extensions["webhook_sender"].stop()
+        rx.close()
+        app.extensions["matchmaker"].store.dispose()
