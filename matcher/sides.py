@@ -20,7 +20,7 @@ import numpy as np
 MAX_SIDES = 16
 PEOPLE_PER_SIDE = 8
 #: Weight of two sides' agreement in direction (their centroids' dot product) against their prior.
-SIDE_DIRECTION = 0.3
+SIDE_DIRECTION = 0.5
 #: The clusters are fitted on at most this many people (evenly spaced over the keys), then everyone is assigned.
 FIT_SAMPLE = 5000
 
@@ -43,6 +43,42 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / n
 
 
+def kmeans(x: np.ndarray, k: int, *, restarts: int = 4, iterations: int = 50, seed: int = 0) -> np.ndarray:
+    """Centres of ``k`` clusters of the rows of ``x`` (Lloyd's algorithm from k-means++ starts, the best of
+    ``restarts`` by inertia; seeded, so the same rows give the same centres). Plain numpy: importing scikit-learn's
+    clustering would cost a cached CLI run more than the clustering itself.
+
+    >>> x = np.array([[0, 0], [0, 0.1], [5, 5], [5, 5.1]], np.float64)
+    >>> sorted(kmeans(x, 2).round(2).tolist())
+    [[0.0, 0.05], [5.0, 5.05]]
+    """
+    rng = np.random.default_rng(seed)
+    x = np.asarray(x, dtype=np.float64)
+    sq = (x * x).sum(axis=1)
+    best, best_inertia = None, np.inf
+    for _ in range(restarts):
+        centres = [x[rng.integers(len(x))]]
+        d2 = ((x - centres[0]) ** 2).sum(axis=1)
+        for _ in range(1, k):  # k-means++: each next start far from the ones chosen
+            total = d2.sum()
+            i = int(rng.choice(len(x), p=d2 / total)) if total > 0 else int(rng.integers(len(x)))
+            centres.append(x[i])
+            d2 = np.minimum(d2, ((x - x[i]) ** 2).sum(axis=1))
+        c = np.array(centres)
+        for _ in range(iterations):
+            dist = sq[:, None] - 2 * x @ c.T + (c * c).sum(axis=1)[None, :]
+            labels = dist.argmin(axis=1)
+            moved = np.array([x[labels == j].mean(axis=0) if np.any(labels == j) else c[j] for j in range(k)])
+            if np.allclose(moved, c):
+                break
+            c = moved
+        dist = sq[:, None] - 2 * x @ c.T + (c * c).sum(axis=1)[None, :]
+        inertia = float(dist.min(axis=1).sum())
+        if inertia < best_inertia:
+            best, best_inertia = c, inertia
+    return best
+
+
 def fit(directions: np.ndarray, goal_means: np.ndarray, give_means: np.ndarray, keys: np.ndarray, n_keys: int,
         assign: tuple[np.ndarray, np.ndarray] | None = None) -> Sides:
     """Sides fitted on the people ``keys`` from their unit ``directions``, ``goal_means`` and ``give_means``
@@ -56,15 +92,12 @@ def fit(directions: np.ndarray, goal_means: np.ndarray, give_means: np.ndarray, 
     >>> bool(s.side[0] == s.side[1] != s.side[2] == s.side[3]), round(float(s.prior[s.side[0], s.side[2]]), 2)
     (True, 1.0)
     """
-    from sklearn.cluster import KMeans
-
     out = np.full(n_keys, -1, np.int64)
     n = len(keys)
     k = min(MAX_SIDES, max(2, n // PEOPLE_PER_SIDE), len(np.unique(directions, axis=0)))
     if k < 2:
         return Sides(out, np.zeros((1, 1)))
-    km = KMeans(n_clusters=k, n_init=4, random_state=0).fit(directions.astype(np.float64))
-    centres = km.cluster_centers_.astype(np.float32)
+    centres = kmeans(directions, k).astype(np.float32)
     labels = np.argmax(directions @ centres.T, axis=1)
     assign_keys, assign_dirs = assign if assign is not None else (keys, directions)
     out[assign_keys] = np.argmax(assign_dirs @ centres.T, axis=1)

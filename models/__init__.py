@@ -6,6 +6,21 @@ from models.event import CHANNELS, ChannelWeights, Event, MatchPolicy
 from models.eventfile import EventFile, load_event, parse_event
 from models.feedback import EXCLUDING, Feedback, FeedbackKind
 from models.match import ItemMatch, Match, Reasons
+from models.meetings import (
+                             IllegalTransition,
+                             Meeting,
+                             MeetingRequest,
+                             MeetingRequests,
+                             MeetingSetup,
+                             MustMeet,
+                             Schedule,
+                             ScheduleReport,
+                             check_transition,
+                             load_meeting_requests,
+                             load_meeting_setup,
+                             parse_meeting_requests,
+                             parse_meeting_setup,
+)
 from models.tables import (
                            AgendaEntry,
                            FixedSeat,
@@ -29,4 +44,7 @@ __all__ = [
     "load_event", "parse_event",
     "AgendaEntry", "FixedSeat", "InfeasibleRules", "PlanReport", "PlanRound", "PlanTable", "RepeatPair", "RoleMix",
     "TablePlan", "TablePlanRequest", "TableRules", "load_table_rules", "parse_table_request", "parse_table_rules",
+    "IllegalTransition", "Meeting", "MeetingRequest", "MeetingRequests", "MeetingSetup", "MustMeet", "Schedule",
+    "ScheduleReport", "check_transition", "load_meeting_requests", "load_meeting_setup", "parse_meeting_requests",
+    "parse_meeting_setup",
 ]

@@ -25,6 +25,7 @@ COMMANDS = {
     "generate": "scripts.synthetic:generate",
     "import": "scripts.importer:import_registrations",
     "cards": "scripts.cards:cards",
+    "schedule": "scripts.schedule:schedule",
 }
 
 _HELP = {
@@ -38,6 +39,7 @@ _HELP = {
     "generate": "Write a seeded synthetic event (and its ground truth).",
     "import": "Turn a registration export (CSV, XLSX) into an event file.",
     "cards": "Printable 'people you should meet' cards, one per attendee.",
+    "schedule": "Schedule 1:1 meetings into slots and locations; agendas, calendars, grid, stats.",
 }
 
 

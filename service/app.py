@@ -100,9 +100,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             resp.headers["X-Matchmaker-Worker"] = pid
             return resp
 
-    from service import api, tableplans
+    from service import api, meetings, tableplans
 
-    for blueprint in (api.bp, tableplans.bp):
+    for blueprint in (api.bp, tableplans.bp, meetings.bp):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

@@ -60,7 +60,9 @@ def _name(model: Any) -> str:
 
 def build_spec(version: str = "0.1.0") -> dict[str, Any]:
     """The OpenAPI document of the service."""
-    routes = ROUTES
+    from service.meetings import OPENAPI as MEETINGS
+
+    routes = ROUTES + [(*r, []) for r in MEETINGS]
     inputs: list[tuple[Any, str, TypeAdapter]] = []
     seen: set[tuple[str, str]] = set()
 
@@ -93,7 +95,7 @@ def build_spec(version: str = "0.1.0") -> dict[str, Any]:
         op: dict[str, Any] = {"summary": summary, "operationId": f"{method}_{_op(path)}",
                               "security": [{"bearer": []}, {"apiKey": []}], "responses": {}}
         params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                  for p in ("event", "attendee") if "{" + p + "}" in path]
+                  for p in ("event", "attendee", "request", "action", "webhook", "delivery") if "{" + p + "}" in path]
         params += [{"name": n, "in": "query", "required": False, "description": d, "schema": {"type": "integer"}}
                    for n, d in query]
         if params:

@@ -292,7 +292,7 @@ class Store:
         with self.engine.begin() as c:
             hashes = [r[0] for r in c.execute(select(t.text_refs.c.text_hash).distinct()
                                              .where(t.text_refs.c.event_pk == event_pk))]
-            for table in (t.attendees, t.feedback, t.text_refs, t.changes):
+            for table in (t.attendees, t.feedback, t.text_refs, t.changes, *t.MEETING_TABLES):
                 c.execute(delete(table).where(table.c.event_pk == event_pk))
             c.execute(delete(t.events).where(t.events.c.pk == event_pk))
             self._collect(c, hashes)
@@ -407,6 +407,7 @@ class Store:
             hashes = [r[0] for r in c.execute(select(t.text_refs.c.text_hash).where(
                 t.text_refs.c.event_pk == event_pk, t.text_refs.c.id_hash == h))]
             c.execute(delete(t.text_refs).where(t.text_refs.c.event_pk == event_pk, t.text_refs.c.id_hash == h))
+            t.erase_meetings_of(c, event_pk, attendee_id)
             c.execute(insert(t.changes).values(event_pk=event_pk, seq=seq, id_hash=h))
             self._collect(c, hashes)
             self._prune(c, event_pk, seq)
@@ -452,12 +453,16 @@ class Store:
     def exclusions(self, event_pk: int, attendee_id: str, *, allow_repeat: bool) -> set[str]:
         """Ids to leave out of ``attendee_id``'s list because of feedback.
 
-        Their own declined, hidden and blocked (and met, unless repeats are allowed); anyone who blocked them.
+        Their own declined, hidden and blocked (and met, unless repeats are allowed); anyone who blocked or
+        declined them, or met them (a "no thanks" is a no for both, as in the commercial tools; a meeting happened
+        for both). Hiding is personal: it works one way.
         """
-        kinds = ["declined", "hidden", "blocked"] + ([] if allow_repeat else ["met"])
+        met = [] if allow_repeat else ["met"]
+        kinds = ["declined", "hidden", "blocked", *met]
         f = t.feedback.c
         q1 = select(f.to_id).where(f.event_pk == event_pk, f.from_id == attendee_id, f.kind.in_(kinds))
-        q2 = select(f.from_id).where(f.event_pk == event_pk, f.to_id == attendee_id, f.kind == "blocked")
+        q2 = select(f.from_id).where(f.event_pk == event_pk, f.to_id == attendee_id,
+                                     f.kind.in_(["blocked", "declined", *met]))
         with self.engine.connect() as c:
             return {r[0] for r in c.execute(q1.union(q2))}
 

@@ -79,3 +79,72 @@ def test_bf16_is_used_only_when_it_keeps_quality(real_encoder):
     assert cos.min() >= BF16_MIN_COSINE
     if real_encoder.precision_ == "bf16":
         assert real_encoder.calibration_cosine_ >= BF16_MIN_COSINE
+
+
+# ----------------------------------------------------------------------------------- complements (issue 14)
+# One toy event holding every trap: for each kind of complement, a counterpart and a same-side look-alike who
+# reads like the query (the embedding puts "hire" next to "open roles", "seed investors" next to "raising").
+TRAPS = [
+    Attendee(id="hm", role="engineering lead", bio="We are hiring Rust engineers for our payments backend.",
+             goals=["hire two senior backend engineers with Rust experience"],
+             offers=["open senior Rust backend roles", "relocation support"]),
+    Attendee(id="hm_alike", role="head of platform", bio="Hiring Rust engineers.",
+             goals=["recruit senior Rust developers for our team"], offers=["Rust engineering positions open now"]),
+    Attendee(id="dev", role="software engineer", bio="Backend engineer with seven years of Rust and Go.",
+             goals=["a senior backend role where I can write Rust"],
+             offers=["seven years building Rust services in production"]),
+    Attendee(id="mentee", role="associate product manager", bio="Junior PM, two years in.",
+             goals=["a mentor who has grown as a product leader"], offers=["notes from user interviews"]),
+    Attendee(id="mentee_alike", role="product analyst", bio="Moving into product management.",
+             goals=["mentorship from an experienced product manager"], offers=["help with usability testing"]),
+    Attendee(id="mentor", role="VP of Product", bio="Twenty years in product; I mentor new PMs.",
+             goals=["coach junior product managers"], offers=["mentoring on product leadership and careers"]),
+    Attendee(id="raiser", role="founder", bio="Building carbon accounting software; raising our seed round.",
+             goals=["seed investors for a climate software startup"], offers=["demo of our carbon accounting tool"]),
+    Attendee(id="raiser_alike", role="co-founder", bio="Climate startup, currently fundraising.",
+             goals=["angel investors backing climate tech"], offers=["pilot access to our emissions platform"]),
+    Attendee(id="vc", role="partner", bio="I invest in early-stage climate software.",
+             goals=["climate software founders raising seed"], offers=["seed cheques for climate startups"]),
+    Attendee(id="buyer", role="procurement lead", bio="I buy lab equipment for a hospital network.",
+             goals=["suppliers of laboratory centrifuges"], offers=["a purchasing budget for lab equipment"]),
+    Attendee(id="buyer_alike", role="purchasing manager", bio="Sourcing lab equipment for our clinics.",
+             goals=["vendors selling lab centrifuges"], offers=["large orders of laboratory equipment"]),
+    Attendee(id="seller", role="sales director", bio="We make laboratory centrifuges.",
+             goals=["hospitals buying lab equipment"], offers=["laboratory centrifuges with service contracts"]),
+    Attendee(id="cto_seeker", role="founder", bio="Non-technical founder of a logistics startup.",
+             goals=["a technical co-founder for my logistics startup"], offers=["a business plan and first customers"]),
+    Attendee(id="cto_seeker_alike", role="founder", bio="Business founder looking for a CTO.",
+             goals=["a CTO co-founder to build our product"], offers=["sales experience and early revenue"]),
+    Attendee(id="engineer_cofounder", role="engineer", bio="Engineer who wants to co-found a startup.",
+             goals=["join a startup as technical co-founder"], offers=["full-stack engineering and building MVPs"]),
+]
+TRAP_CASES = [("hm", "dev", "hm_alike"), ("mentee", "mentor", "mentee_alike"), ("raiser", "vc", "raiser_alike"),
+              ("buyer", "seller", "buyer_alike"), ("cto_seeker", "engineer_cofounder", "cto_seeker_alike")]
+
+
+@pytest.fixture(scope="module")
+def traps(real_encoder):
+    m = Matcher(Event(id="traps"), real_encoder)
+    m.upsert(TRAPS)
+    return m
+
+
+@pytest.mark.parametrize(("query", "counterpart", "alike"), TRAP_CASES,
+                         ids=[f"{q}->{c}" for q, c, _ in TRAP_CASES])
+def test_counterpart_ranks_above_the_look_alike(traps, query, counterpart, alike):
+    got = [x.id for x in traps.recommend(query, k=len(TRAPS))]
+    assert got.index(counterpart) < got.index(alike), (query, got)
+    # and the other way round: the query (or its look-alike, also a counterpart) leads the counterpart's list
+    back = [x.id for x in traps.recommend(counterpart, k=len(TRAPS))]
+    assert back[0] in (query, alike), (counterpart, back)
+
+
+def test_the_same_traps_fail_without_complementarity(real_encoder):
+    # the traps are real: with complementarity off the plain reciprocal score puts some look-alike first
+    m = Matcher(Event(id="traps", policy={"complement": 0}), real_encoder)
+    m.upsert(TRAPS)
+    failed = 0
+    for query, counterpart, alike in TRAP_CASES:
+        got = [x.id for x in m.recommend(query, k=len(TRAPS))]
+        failed += got.index(alike) < got.index(counterpart)
+    assert failed >= 1

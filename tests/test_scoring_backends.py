@@ -130,18 +130,21 @@ def test_mutual_score(backend, aa, want):
 
 
 NAN = math.nan
+SIDES, HALF = scoring.SIDES, 0.5 * scoring.SIDES
 
 
 @pytest.mark.parametrize(("args", "want"), [
     # (intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement) -> (adjusted, penalty, gate)
     # give alike (0.1 more than give meets goals, each way) and the same direction (0.5 x DIRECTION)
     ((0.8, 0.8, 0.8, 0.9, 0.9, 0.5, NAN, 1.0), (0.7 - 0.5 * scoring.DIRECTION,) * 2),
-    ((0.8, 0.8, 0.8, 0.3, 0.3, -0.5, 0.6, 1.0), (0.7, 0.0, 0.7)),     # a counterpart: prior averaged in
+    ((0.8, 0.8, 0.8, 0.3, 0.3, -0.5, 0.6, 1.0),                      # a counterpart: prior averaged in
+     ((0.8 + SIDES * 0.6) / (1 + SIDES), 0.0, (0.8 + SIDES * 0.6) / (1 + SIDES))),
     ((0.8, 0.8, 0.8, 0.9, 0.9, 0.5, 0.6, 0.0), (0.8, 0.0, 1.0)),      # complement off: plain intent, full gate
     ((0.4, NAN, 0.8, 0.9, 0.9, 0.0, NAN, 1.0), (0.35, 0.05, 0.35)),   # one direction undefined: the other counts
     ((0.1, 0.2, 0.2, 1.0, 1.0, 1.0, NAN, 1.0), (0.0, 0.8 + scoring.DIRECTION, 0.0)),  # clipped at 0
     ((0.0, NAN, NAN, NAN, NAN, 0.0, NAN, 1.0), (0.0, 0.0, 1.0)),      # nobody states goals: gate open
-    ((0.8, 0.8, 0.8, 0.9, 0.9, 0.0, 0.6, 0.5), ((0.75 + 0.3) / 1.5, 0.05, 0.5 + 0.5 * (0.75 + 0.3) / 1.5)),
+    ((0.8, 0.8, 0.8, 0.9, 0.9, 0.0, 0.6, 0.5),                       # half: half the penalty and prior weight
+     ((0.75 + HALF * 0.6) / (1 + HALF), 0.05, 0.5 + 0.5 * (0.75 + HALF * 0.6) / (1 + HALF))),
 ])
 def test_fuse(backend, args, want):
     got = backend.fuse(*args)

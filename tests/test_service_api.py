@@ -110,8 +110,8 @@ def test_feedback_changes_the_next_list(api, kind, leaves):
     again = api.post("/v1/events/e1/feedback", json={"from_id": "founder", "to_id": "investor", "kind": kind})
     assert again.status_code == 200 and again.get_json()["recorded"] is False
     assert ("investor" not in match_ids(api, "e1", "founder")) is leaves
-    # only blocking works both ways
-    assert ("founder" not in match_ids(api, "e1", "investor")) is (kind == "blocked")
+    # blocking, declining and meeting work both ways (a decline is a "no" for both); hiding is personal
+    assert ("founder" not in match_ids(api, "e1", "investor")) is (kind in ("blocked", "declined", "met"))
     fb = api.get("/v1/events/e1/attendees/founder/feedback").get_json()["feedback"]
     assert fb == [{"from_id": "founder", "to_id": "investor", "kind": kind}]
 
