@@ -24,6 +24,8 @@ SAME_SIDE_DIRECTION = 0.3
 #: Between two people of one side, an item pair is shown only if it beats the goal they share by this much (the
 #: model puts "grow our Rust team" 0.82 from another manager's same goal and 0.82 from her "open Rust roles").
 RIVAL_MARGIN = 0.1
+#: Learned sides count for explanations only in events split into at least this many (a 6-person event has 2).
+MIN_SIDES = 4
 
 
 def _best(mine: list[str], sims: list[list[float]], theirs: list[str], facets: list[str],
@@ -103,7 +105,9 @@ def build_many(store: AttendeeStore, q: int, cands: list[int], scores: list[floa
     their_give = np.concatenate([offers, identity])           # offers of every candidate, then identities
     both_give = (their_give @ my_give_vecs.T) if len(their_give) and len(my_give_vecs) else None
     directions = store.directions
-    side = store.snapshot().sides.side
+    sides = store.snapshot().sides
+    side = sides.side
+    many_sides = len(sides.prior) >= MIN_SIDES  # a handful of people fall into a side or two: not a side
     q_identity = set(my_give[1])
     q_terms = None
     out = []
@@ -117,7 +121,7 @@ def build_many(store: AttendeeStore, q: int, cands: list[int], scores: list[floa
         at = [o1, i1, g1, s1]
         offer_texts, identity_texts = texts("offers", c), texts("identity", c)
         rivals = their_rivals = col_rivals = their_col_rivals = None
-        same_side = side[q] >= 0 and side[q] == side[c]  # the event's learned sides (matcher.sides)
+        same_side = many_sides and side[q] >= 0 and side[q] == side[c]  # the event's learned sides
         if same_side or float(directions[q] @ directions[c]) >= SAME_SIDE_DIRECTION:  # drop goals both seek
             rivals = [max(r[g0:g1], default=-1.0) for r in both_seek]  # per goal of mine: how much they seek it
             their_rivals = [max((r[k] for r in both_seek), default=-1.0) for k in range(g0, g1)]

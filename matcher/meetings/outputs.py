@@ -61,7 +61,8 @@ def _reason_fn(reasons: ReasonSource | None, requests: MeetingRequests | None) -
             text = reasons(a, b) or ""
         elif reasons is not None:
             text = reasons.get((a, b)) or ""  # written to a ("you look for ..."): never shown to b
-        return text or notes.get(frozenset((a, b)), "")
+        note = notes.get(frozenset((a, b)), "")
+        return f"{text} Note: {note}" if text and note else (text or note)
 
     return get
 

@@ -359,8 +359,8 @@ def fuse(intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement)
     goal the other could meet (no intent to agree with: the symmetric channels are all there is).
 
     >>> fuse(0.8, 0.8, 0.8, 0.9, 0.9, 0.5, np.nan, 1.0)  # alike in what they give, pointing the same way
-    (0.6, 0.2, 0.6)
-    >>> fuse(0.8, 0.8, 0.8, 0.3, 0.3, -0.5, 0.6, 1.0)  # a counterpart: no penalty, a good sides prior
+    (0.65, 0.15, 0.65)
+    >>> fuse(0.8, 0.8, 0.8, 0.3, 0.3, -0.5, 0.5, 1.0)  # a counterpart: no penalty, the sides prior averaged in
     (0.7, 0.0, 0.7)
     >>> fuse(0.0, np.nan, np.nan, np.nan, np.nan, 0.0, np.nan, 1.0)  # no goals on either side
     (0.0, 0.0, 1.0)
