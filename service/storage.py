@@ -608,7 +608,9 @@ class Store:
     def exclusions_many(self, event_pk: int, attendee_ids: Sequence[str], *,
                         allow_repeat: bool) -> dict[str, set[str]]:
         """:meth:`exclusions` of many attendees in two queries per chunk."""
-        kinds = ["declined", "hidden", "blocked"] + ([] if allow_repeat else ["met"])
+        met = [] if allow_repeat else ["met"]
+        kinds = ["declined", "hidden", "blocked", *met]
+        both_ways = ["blocked", "declined", *met]
         f = t.feedback.c
         out: dict[str, set[str]] = {a: set() for a in attendee_ids}
         ids = list(out)
@@ -619,7 +621,7 @@ class Store:
                         f.event_pk == event_pk, f.from_id.in_(part), f.kind.in_(kinds))):
                     out[who].add(other)
                 for other, who in c.execute(select(f.from_id, f.to_id).where(
-                        f.event_pk == event_pk, f.to_id.in_(part), f.kind == "blocked")):
+                        f.event_pk == event_pk, f.to_id.in_(part), f.kind.in_(both_ways))):
                     out[who].add(other)
         return out
 
@@ -630,14 +632,7 @@ class Store:
         declined them, or met them (a "no thanks" is a no for both, as in the commercial tools; a meeting happened
         for both). Hiding is personal: it works one way.
         """
-        met = [] if allow_repeat else ["met"]
-        kinds = ["declined", "hidden", "blocked", *met]
-        f = t.feedback.c
-        q1 = select(f.to_id).where(f.event_pk == event_pk, f.from_id == attendee_id, f.kind.in_(kinds))
-        q2 = select(f.from_id).where(f.event_pk == event_pk, f.to_id == attendee_id,
-                                     f.kind.in_(["blocked", "declined", *met]))
-        with self.engine.connect() as c:
-            return {r[0] for r in c.execute(q1.union(q2))}
+        return self.exclusions_many(event_pk, [attendee_id], allow_repeat=allow_repeat)[attendee_id]
 
 
 @dataclass(frozen=True)
