@@ -11,7 +11,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 SERVE_ARGS ?=
 
-.PHONY: install run demo test lint bench bench-engine bench-service bench-tables clean
+.PHONY: install run demo test lint bench bench-engine bench-service bench-tables bench-golfers bench-meetings bench-complement clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,15 @@ bench-tables: $(STAMP)
 
 bench-service: $(STAMP)
 	$(BIN)/python -m scripts.bench_service
+
+bench-golfers: $(STAMP)
+	$(BIN)/python -m scripts.bench_golfers
+
+bench-meetings: $(STAMP)
+	$(BIN)/python -m scripts.bench_meetings
+
+bench-complement: $(STAMP)
+	$(BIN)/python -m scripts.bench_complement
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
