@@ -28,3 +28,24 @@ def hashing_encoder():
     from matcher import HashingEncoder
 
     return HashingEncoder(dim=64)
+
+
+# --------------------------------------------------------------------------------- service tests (shared)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    """A fresh database of each kind (PostgreSQL skips only on a developer machine without a server)."""
+    from service_support import drop_db, make_db
+
+    d = make_db(request.param, tmp_path)
+    yield d
+    drop_db(d)
+
+
+@pytest.fixture
+def app(db):
+    """The app over :func:`db`, its storage closed afterwards."""
+    from service_support import make_app
+
+    a = make_app(db)
+    yield a
+    a.extensions["matchmaker"].store.dispose()

@@ -8,16 +8,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from service_support import TOY, api_for, assert_error, drop_db, make_app, make_db, match_ids
+from service_support import TOY, api_for, assert_error, make_app, match_ids
 
 E = "/v1/events/e1"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    d = make_db(request.param, tmp_path)
-    yield d
-    drop_db(d)
 
 
 @pytest.fixture

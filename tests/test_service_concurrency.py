@@ -8,18 +8,11 @@ import multiprocessing as mp
 import threading
 
 import pytest
-from service_support import TOY, Api, api_for, assert_error, drop_db, make_app, make_db, seed
+from service_support import TOY, Api, api_for, assert_error, make_app, seed
 
 E = "/v1/events/e1"
 FIELDS = ("name", "title", "company", "bio")
 ROUNDS = 12
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    d = make_db(request.param, tmp_path)
-    yield d
-    drop_db(d)
 
 
 @pytest.fixture

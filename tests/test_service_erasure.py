@@ -6,20 +6,12 @@ from __future__ import annotations
 
 import time
 
-import pytest
-from service_support import TOY, api_for, drop_db, make_app, make_db
+from service_support import TOY, api_for, make_app
 from sqlalchemy import select
 
 E = "/v1/events/e1"
 ZED = "zed-7f3q"  # an id no other text contains
 ZED_TEXT = "artisanal quokka husbandry"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    d = make_db(request.param, tmp_path)
-    yield d
-    drop_db(d)
 
 
 def traces(app) -> list[str]:

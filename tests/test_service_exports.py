@@ -7,21 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from service_support import TOY, Api, api_for, assert_error, drop_db, make_app, make_db, match_ids, seed
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    d = make_db(request.param, tmp_path)
-    yield d
-    drop_db(d)
-
-
-@pytest.fixture
-def app(db):
-    a = make_app(db)
-    yield a
-    a.extensions["matchmaker"].store.dispose()
+from service_support import TOY, Api, api_for, assert_error, make_app, match_ids, seed
 
 
 @pytest.fixture

@@ -95,13 +95,6 @@ def test_a_database_fault_mid_write_is_a_503_without_personal_data_in_the_log(tm
     drop_db(Db(PG_URL, db.schema, "postgresql"))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    d = make_db(request.param, tmp_path)
-    yield d
-    drop_db(d)
-
-
 def test_deleting_an_event_under_concurrent_writes_never_answers_5xx(db):
     apps = [make_app(db) for _ in range(3)]  # three workers
     key = apps[0].extensions["matchmaker"].store.create_key("acme")

@@ -10,20 +10,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from service_support import Api, api_for, assert_error, drop_db, make_app, make_db
+from service_support import Api, api_for, assert_error, make_app
 
 DATA = Path(__file__).resolve().parents[1] / "scripts" / "data"
 SAMPLE = (DATA / "sample_registrations.csv").read_bytes()
 MAPPING = (DATA / "sample_registrations_mapping.json").read_text()
 URL = "/v1/events/e1/attendees"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    d = make_db(request.param, tmp_path)
-    yield d
-    drop_db(d)
 
 
 @pytest.fixture

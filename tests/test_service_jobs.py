@@ -7,17 +7,10 @@ import time
 from datetime import timedelta
 
 import pytest
-from service_support import TOY, api_for, assert_error, drop_db, make_app, make_db, seed
+from service_support import TOY, api_for, assert_error, make_app, seed
 
 E = "/v1/events/e1"
 ASYNC = {"Prefer": "respond-async"}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    d = make_db(request.param, tmp_path)
-    yield d
-    drop_db(d)
 
 
 @pytest.fixture

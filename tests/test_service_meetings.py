@@ -8,7 +8,7 @@ import threading
 
 import icalendar
 import pytest
-from service_support import Api, api_for, assert_error, drop_db, make_app, make_db, seed
+from service_support import Api, api_for, assert_error, make_app, seed
 
 PEOPLE = [
     {"id": "ana", "name": "Ana Lima", "role": "founder", "company": "PayFlow", "goals": ["seed funding"],
@@ -31,20 +31,6 @@ SETUP = {
     "limits": {"default": {"max_pending_outgoing": 2}},
 }
 S1, S2, S3 = "2026-06-03T09:00", "2026-06-03T09:20", "2026-06-03T09:40"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    d = make_db(request.param, tmp_path)
-    yield d
-    drop_db(d)
-
-
-@pytest.fixture
-def app(db):
-    a = make_app(db)
-    yield a
-    a.extensions["matchmaker"].store.dispose()
 
 
 @pytest.fixture

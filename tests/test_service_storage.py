@@ -3,15 +3,7 @@ re-encoding, two app instances ("workers") on one database seeing each other's w
 
 from __future__ import annotations
 
-import pytest
-from service_support import TOY, Api, api_for, assert_error, drop_db, make_app, make_db, match_ids, seed
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    d = make_db(request.param, tmp_path)
-    yield d
-    drop_db(d)
+from service_support import TOY, Api, api_for, assert_error, make_app, match_ids, seed
 
 
 def test_tenant_isolation_on_every_endpoint(db):

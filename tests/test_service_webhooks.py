@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from service_support import api_for, assert_error, drop_db, make_app, make_db, seed
+from service_support import api_for, assert_error, make_app, seed
 from standardwebhooks import Webhook
 
 from service import webhooks
@@ -46,13 +46,6 @@ class Receiver:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    d = make_db(request.param, tmp_path)
-    yield d
-    drop_db(d)
 
 
 def setup_event(app):
