@@ -57,12 +57,10 @@ def check_ids(request: TablePlanRequest, event_ids: list[str]) -> None:
     """
     known = set(event_ids)
     if request.attendees is not None:
-        errors = [{"field": f"attendees[{k}]", "message": f"unknown attendee id {x!r}"}
-                  for k, x in enumerate(request.attendees) if x not in known]
-        dup = [x for k, x in enumerate(request.attendees) if x in request.attendees[:k]]
-        errors += [{"field": "attendees", "message": f"duplicate id {x!r}"} for x in dup[:1]]
-        if errors:
-            raise InvalidInput(errors)
+        # the engine loads only after the arguments are checked
+        from matcher.tables.plan import check_attendees
+
+        check_attendees(request.attendees, known)
         known = set(request.attendees)
     rules = request.rules
     named = [(f"rules.keep_apart[{g}][{k}]", x) for g, grp in enumerate(rules.keep_apart) for k, x in enumerate(grp)]

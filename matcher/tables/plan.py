@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 
 import numpy as np
 
@@ -194,6 +194,27 @@ def _check_group_fits(members: list[int], what: str, field_: str, attends: dict[
             raise infeasible(field_, f"round {r}: {what}, but there are only {n_tables} tables")
 
 
+def check_attendees(attendees: Sequence[str], known: Container[str]) -> None:
+    """Raise :class:`~models.InvalidInput` naming every id of a plan's ``attendees`` not in ``known`` and the
+    first one given twice (one pass: a long list of copies costs no more than a long list).
+
+    >>> check_attendees(["a", "zz", "a"], {"a"})
+    Traceback (most recent call last):
+    ...
+    models.errors.InvalidInput: attendees[1]: unknown attendee id 'zz'; attendees: duplicate id 'a'
+    """
+    errors = [{"field": f"attendees[{k}]", "message": f"unknown attendee id {x!r}"}
+              for k, x in enumerate(attendees) if x not in known]
+    seen: set[str] = set()
+    for x in attendees:
+        if x in seen:
+            errors.append({"field": "attendees", "message": f"duplicate id {x!r}"})
+            break
+        seen.add(x)
+    if errors:
+        raise InvalidInput(errors)
+
+
 def plan_event(matcher, request: TablePlanRequest, progress: Progress | None = None) -> TablePlan:
     """Plan tables for an event's attendees (or ``request.attendees``), affinity from the matcher's reciprocal
     pair scores; same company, blocked pairs and (optionally) role rules come from the event.
@@ -207,12 +228,7 @@ def plan_event(matcher, request: TablePlanRequest, progress: Progress | None = N
     (0, 2)
     """
     if request.attendees is not None:
-        errors = [{"field": f"attendees[{k}]", "message": f"unknown attendee id {x!r}"}
-                  for k, x in enumerate(request.attendees) if x not in matcher]
-        dup = [x for k, x in enumerate(request.attendees) if x in request.attendees[:k]]
-        errors += [{"field": "attendees", "message": f"duplicate id {x!r}"} for x in dup[:1]]
-        if errors:
-            raise InvalidInput(errors)
+        check_attendees(request.attendees, matcher)
         ids = list(request.attendees)
     else:
         ids = matcher.ids()
