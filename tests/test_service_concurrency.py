@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import threading
+import traceback
 
 import pytest
 from service_support import TOY, Api, api_for, assert_error, make_app, seed
@@ -55,47 +56,102 @@ def test_etags_and_if_match(api):
     assert r.status_code == 200 and r.get_json()["name"] == "New"
 
 
-def _patcher(db, key: str, field: str, barrier, rounds: int, errors) -> None:
-    """One worker: its own app (engine, pool, matcher cache); each round one PATCH of its own field."""
-    app = make_app(db)
-    api = Api(app, key)
+def _patch_once(api: Api, field: str, r: int) -> str | None:
+    """One PATCH of ``field``; what went wrong, or None."""
     try:
-        for r in range(rounds):
-            barrier.wait(timeout=60)
-            resp = api.patch(f"{E}/attendees/founder", json={field: f"{field}-{r}"})
-            if resp.status_code != 200:
-                errors.put(f"{field} round {r}: {resp.status_code} {resp.get_data(as_text=True)[:200]}")
-            barrier.wait(timeout=60)  # everyone wrote this round; the checker reads
-            barrier.wait(timeout=60)  # the checker has read
-    finally:
+        resp = api.patch(f"{E}/attendees/founder", json={field: f"{field}-{r}"})
+    except Exception:  # the app raised (TESTING propagates): report it, never die silently
+        return f"{field} round {r}: " + traceback.format_exc(limit=8)
+    if resp.status_code != 200:
+        return f"{field} round {r}: {resp.status_code} {resp.get_data(as_text=True)[:200]}"
+    return None
+
+
+def _worker(db, key: str, field: str, conn) -> None:
+    """One worker process: its own app (engine, pool, matcher cache); one PATCH of its own field per message
+    (the round number), answered with what went wrong or None; None ends it."""
+    try:
+        app = make_app(db)
+        api = Api(app, key)
+        conn.send("ready")
+        while (r := conn.recv()) is not None:
+            conn.send(_patch_once(api, field, r))
         app.extensions["matchmaker"].store.dispose()
+    except BaseException:
+        conn.send(traceback.format_exc(limit=8))
+        raise
 
 
 def _run(api, db, kind: str) -> list[str]:
+    """``ROUNDS`` rounds; in each, every field's worker PATCHes at the same moment, then the checker reads.
+    Threads: one app each (built here, in turn) behind a barrier. Processes: forked workers driven by pipes.
+    Every wait is bounded and every failure comes back as text, so a fault fails the test with its reason."""
     key = api.key
-    n = len(FIELDS) + 1  # the writers and the checker
+    lost: list[str] = []
     if kind == "threads":
-        barrier, errors = threading.Barrier(n), __import__("queue").Queue()
-        workers = [threading.Thread(target=_patcher, args=(db, key, f, barrier, ROUNDS, errors)) for f in FIELDS]
-    else:
-        ctx = mp.get_context("fork")
-        barrier, errors = ctx.Barrier(n), ctx.Queue()
-        workers = [ctx.Process(target=_patcher, args=(db, key, f, barrier, ROUNDS, errors)) for f in FIELDS]
+        apps = [make_app(db) for _ in FIELDS]
+        clients = [Api(a, key) for a in apps]
+        try:
+            for r in range(ROUNDS):
+                barrier = threading.Barrier(len(FIELDS))
+                out: list[str | None] = [None] * len(FIELDS)
+
+                def go(k: int, r=r, barrier=barrier, out=out) -> None:
+                    try:
+                        barrier.wait(timeout=30)
+                    except threading.BrokenBarrierError:
+                        pass  # start anyway
+                    out[k] = _patch_once(clients[k], FIELDS[k], r)
+
+                ts = [threading.Thread(target=go, args=(k,), daemon=True) for k in range(len(FIELDS))]
+                for t in ts:
+                    t.start()
+                for t in ts:
+                    t.join(timeout=120)
+                lost += [f"round {r}: a PATCH still runs after 120 s" for t in ts if t.is_alive()]
+                lost += [x for x in out if x]
+                got = api.get(f"{E}/attendees/founder").get_json()
+                lost += [f"round {r}: {f} is {got[f]!r}" for f in FIELDS if got[f] != f"{f}-{r}"]
+                if lost:
+                    break
+        finally:
+            for a in apps:
+                a.extensions["matchmaker"].store.dispose()
+        return lost
+    ctx = mp.get_context("fork")
+    pipes = [ctx.Pipe() for _ in FIELDS]
+    workers = [ctx.Process(target=_worker, args=(db, key, f, child), daemon=True)
+               for f, (_, child) in zip(FIELDS, pipes, strict=True)]
     for w in workers:
         w.start()
-    lost = []
+
+    def answer(conn, what: str):
+        if not conn.poll(120):
+            return f"{what}: no answer within 120 s"
+        return conn.recv()
+
     try:
+        for (conn, _), f in zip(pipes, FIELDS, strict=True):
+            if (got := answer(conn, f"{f} start")) != "ready":
+                return [got]
         for r in range(ROUNDS):
-            barrier.wait(timeout=60)
-            barrier.wait(timeout=60)
+            for conn, _ in pipes:
+                conn.send(r)
+            lost += [x for (conn, _), f in zip(pipes, FIELDS, strict=True) if (x := answer(conn, f"{f} round {r}"))]
             got = api.get(f"{E}/attendees/founder").get_json()
             lost += [f"round {r}: {f} is {got[f]!r}" for f in FIELDS if got[f] != f"{f}-{r}"]
-            barrier.wait(timeout=60)
+            if lost:
+                break
     finally:
+        for conn, _ in pipes:
+            try:
+                conn.send(None)
+            except OSError:
+                pass
         for w in workers:
-            w.join(timeout=60)
-    while not errors.empty():
-        lost.append(errors.get())
+            w.join(timeout=30)
+            if w.is_alive():
+                w.kill()
     return lost
 
 
