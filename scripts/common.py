@@ -101,6 +101,20 @@ def check_writable(path: str, option: str) -> None:
 
 
 # --------------------------------------------------------------------------------------- cache and encoder
+#: ``--encoder`` of the commands that encode texts.
+ENCODER_HELP = ("model: all-MiniLM-L6-v2, English (default); multilingual: Universal Sentence Encoder "
+                "Multilingual v3, 16 languages in one space (people writing German, Spanish, ... find English "
+                "counterparts); hashing: the deterministic stand-in (tests).")
+
+
+def encoder_option(hidden: bool = False):
+    """The ``--encoder`` option: one of :data:`matcher.encoder.ENCODER_KINDS`, default ``model``."""
+    from matcher.encoder import ENCODER_KINDS
+
+    return click.option("--encoder", "encoder_name", type=click.Choice(ENCODER_KINDS), default="model",
+                        show_default=True, hidden=hidden, help=ENCODER_HELP)
+
+
 def cache_path() -> Path | None:
     """The on-disk embedding cache: ``$MATCHMAKER_CACHE_DIR/embeddings.npz`` (default ``~/.cache/matchmaker``);
     ``None`` when ``MATCHMAKER_NO_CACHE`` is set."""

@@ -357,8 +357,7 @@ when not allowed, role rules); must be 0. ms/list: time to produce one list, thi
 @click.option("--diversity", type=click.FloatRange(0, 1), default=None,
               help="Override the event policy's diversity (0 = pure relevance).")
 @click.option("--model", default=None, help="sentence-transformers model name or path (default: bundled MiniLM).")
-@click.option("--encoder", "encoder_name", type=click.Choice(["model", "hashing"]), default="model", hidden=True,
-              help="'hashing': the deterministic stand-in encoder (tests).")
+@common.encoder_option()
 def evaluate(event_path, truth_path, coauthor, backtest, before, synthetic, seed, k, strategies, json_out,
              report_dir, weights, diversity, model, encoder_name) -> None:
     """Compare ranking strategies on an event with ground truth: Recall/Precision/nDCG@k, MRR, MAP, two-sided

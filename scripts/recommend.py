@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from scripts.common import PROGRESS_MIN, build_matcher, progress_bar, read_event_or_fail
+from scripts.common import PROGRESS_MIN, build_matcher, encoder_option, progress_bar, read_event_or_fail
 
 SAMPLE_EVENT = Path(__file__).parent / "data" / "sample_event.json"
 
@@ -40,8 +40,9 @@ def print_table(attendee, matches, people) -> None:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default=None,
               help="With --all: jsonl (default) or csv.")
 @click.option("--model", default=None, help="sentence-transformers model name or path (default: bundled MiniLM).")
+@encoder_option()
 def recommend(event_path: str, attendee_id: str | None, everyone: bool, k: int | None, as_json: bool,
-              output: str | None, fmt: str | None, model: str | None) -> None:
+              output: str | None, fmt: str | None, model: str | None, encoder_name: str) -> None:
     """Show who one attendee should meet, best first, with reasons; or (--all) rank everyone in batch."""
     if everyone == (attendee_id is not None):
         raise click.UsageError("give either --attendee ID or --all")
@@ -55,7 +56,7 @@ def recommend(event_path: str, attendee_id: str | None, everyone: bool, k: int |
         close = sorted(people)[:5]
         raise click.UsageError(f"unknown attendee id {attendee_id!r} in {event_path} "
                                f"({len(people)} attendees; e.g. {', '.join(close)})")
-    m = build_matcher(ef, model, progress=not as_json and not (everyone and not output))
+    m = build_matcher(ef, model, progress=not as_json and not (everyone and not output), kind=encoder_name)
     if everyone:
         write_all(m, k, output, fmt or "jsonl", people)
         return

@@ -232,8 +232,9 @@ def _post_worker_init(worker) -> None:  # pragma: no cover - runs in gunicorn wo
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="gunicorn worker processes (each holds its own in-memory matchers).")
 @_database_option
-@click.option("--encoder", type=click.Choice(["model", "hashing"]), default=None,
-              help="model: all-MiniLM-L6-v2 (default); hashing: the fast stand-in (tests, load tests).")
+@click.option("--encoder", type=click.Choice(["model", "hashing", "multilingual"]), default=None,
+              help="model: all-MiniLM-L6-v2 (default); multilingual: Universal Sentence Encoder Multilingual v3 "
+                   "(16 languages in one space); hashing: the fast stand-in (tests, load tests).")
 @click.option("--timeout", default=120, show_default=True, type=click.IntRange(10, 3600),
               help="gunicorn worker timeout, seconds (a first request may load the model).")
 @click.option("--threads", default=0, type=click.IntRange(0, 256),
@@ -259,8 +260,11 @@ def serve(host: str, port: int, workers: int, database_url: str | None, encoder:
     from service.app import default_config
 
     full = default_config() | app_config
-    if full["ENCODER"] not in ("model", "hashing"):
-        raise click.UsageError(f"MATCHMAKER_ENCODER must be model or hashing; got {full['ENCODER']!r}")
+    from matcher.encoder import ENCODER_KINDS
+
+    if full["ENCODER"] not in ENCODER_KINDS:
+        raise click.UsageError(f"MATCHMAKER_ENCODER must be one of {', '.join(ENCODER_KINDS)}; "
+                               f"got {full['ENCODER']!r}")
     _store(database_url).dispose()  # create tables once, before any worker; no connection crosses the fork
     if demo:
         key, ef, _ = _setup_demo(database_url, full)

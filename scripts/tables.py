@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from models import InvalidInput, TablePlan, TablePlanRequest, load_table_rules
-from scripts.common import build_matcher, existing_file, fail_invalid, read_event_or_fail
+from scripts.common import build_matcher, encoder_option, existing_file, fail_invalid, read_event_or_fail
 from scripts.printouts import PAPERS, find_browser, html_to_pdf, seating_html, tents_html
 
 
@@ -196,8 +196,7 @@ _common = [
     click.option("--tents", is_flag=True, help="Also write tents.html: a folded table tent per table number."),
     click.option("--pdf", is_flag=True, help="Also print the HTML files to PDF (needs Chromium)."),
     click.option("--model", default=None, help="sentence-transformers model name or path (default: bundled MiniLM)."),
-    click.option("--encoder", "encoder_name", type=click.Choice(["model", "hashing"]), default="model",
-                 hidden=True, help="'hashing': the deterministic stand-in encoder (tests)."),
+    encoder_option(),
 ]
 
 
