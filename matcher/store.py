@@ -11,6 +11,7 @@ use; nothing outside this module touches its attributes.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -124,6 +125,11 @@ class AttendeeStore:
         self._blocked_by: dict[str, set[str]] = {}
         self._prof = np.zeros((0, 0), dtype=np.float32)
         self._dir = np.zeros((0, 0), dtype=np.float32)
+        # per key, a number that changes whenever its profile and direction are recomputed: the learned sides are
+        # refitted only when a person they were fitted on changed (a pure function of those people either way)
+        self._stamp = np.zeros(0, dtype=np.int64)
+        self._stamps = 0
+        self._side_model: tuple[bytes, sides.SideModel] | None = None
         self._codes: dict[str, dict[str, int]] = {"company": {}, "role": {}}
         self._meta: dict[str, list] = {"alive": [], "opt_out": [], "company": [], "role": []}
         self._local = threading.local()  # per-thread scratch of the batch threads
@@ -426,6 +432,12 @@ class AttendeeStore:
                 grown_dir[: self._dir.shape[0]] = self._dir
             self._prof, self._dir = grown, grown_dir
         keys_arr = np.asarray(keys, dtype=np.int64)
+        if self._stamp.shape[0] < self._prof.shape[0]:
+            grown_stamp = np.zeros(self._prof.shape[0], np.int64)
+            grown_stamp[: self._stamp.shape[0]] = self._stamp
+            self._stamp = grown_stamp
+        self._stamps += 1
+        self._stamp[keys_arr] = self._stamps
         for s in range(0, len(keys_arr), PROFILE_SLICE):
             part = keys_arr[s:s + PROFILE_SLICE]
             self._prof[part], self._dir[part] = self._compute_profiles(part)
@@ -514,9 +526,14 @@ class AttendeeStore:
             return sides.Sides.none(n_keys)
         pick = np.linspace(0, len(keys) - 1, min(len(keys), sides.FIT_SAMPLE)).round().astype(np.int64)
         fit_keys = keys[pick]
-        goals = self.facet_means(fit_keys, ("goals",))[0]
-        give = self.facet_means(fit_keys, GIVE_FACETS)[0]
-        return sides.fit(self._dir[fit_keys], goals, give, fit_keys, n_keys, assign=(keys, self._dir[keys]))
+        fitted_on = hashlib.blake2b(fit_keys.tobytes() + self._stamp[fit_keys].tobytes(), digest_size=16).digest()
+        cached = self._side_model
+        if cached is None or cached[0] != fitted_on:
+            goals = self.facet_means(fit_keys, ("goals",))[0]
+            give = self.facet_means(fit_keys, GIVE_FACETS)[0]
+            cached = (fitted_on, sides.fit_model(self._dir[fit_keys], goals, give))
+            self._side_model = cached
+        return cached[1].sides(keys, self._dir[keys], n_keys)
 
     def role_matrix(self) -> np.ndarray:
         """``(n_roles, n_roles)`` bool: the policy's role rules over the role codes."""
