@@ -14,6 +14,8 @@ import time
 
 import click
 
+from scripts.common import ENCODER_KINDS
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -49,7 +51,7 @@ def measure(event_path: str = SAMPLE, encoder_kind: str = "model", k: int = 10) 
 
 @click.command()
 @click.option("--event", "event_path", default=SAMPLE, show_default=True, help="Event file.")
-@click.option("--encoder", "encoder_kind", type=click.Choice(["model", "hashing", "multilingual"]), default="model",
+@click.option("--encoder", "encoder_kind", type=click.Choice(ENCODER_KINDS), default="model",
               show_default=True)
 @click.option("--json", "json_path", default=None, help="Write the figures as JSON here.")
 def main(event_path: str, encoder_kind: str, json_path: str | None) -> None:

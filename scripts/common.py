@@ -107,10 +107,13 @@ ENCODER_HELP = ("model: all-MiniLM-L6-v2, English (default); multilingual: Unive
                 "counterparts); hashing: the deterministic stand-in (tests).")
 
 
-def encoder_option(hidden: bool = False):
-    """The ``--encoder`` option: one of :data:`matcher.encoder.ENCODER_KINDS`, default ``model``."""
-    from matcher.encoder import ENCODER_KINDS
+#: :data:`matcher.encoder.ENCODER_KINDS`, spelled out: importing ``matcher`` to build an option would cost every
+#: command (a usage error included) the engine's imports (tests hold the two equal).
+ENCODER_KINDS = ("model", "hashing", "multilingual")
 
+
+def encoder_option(hidden: bool = False):
+    """The ``--encoder`` option: one of :data:`ENCODER_KINDS`, default ``model``."""
     return click.option("--encoder", "encoder_name", type=click.Choice(ENCODER_KINDS), default="model",
                         show_default=True, hidden=hidden, help=ENCODER_HELP)
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import click
 
+from scripts.common import ENCODER_KINDS
+
 SAMPLE_EVENT = Path(__file__).parent / "data" / "sample_event.json"
 DEMO_TENANT = "demo"
 
@@ -232,7 +234,7 @@ def _post_worker_init(worker) -> None:  # pragma: no cover - runs in gunicorn wo
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="gunicorn worker processes (each holds its own in-memory matchers).")
 @_database_option
-@click.option("--encoder", type=click.Choice(["model", "hashing", "multilingual"]), default=None,
+@click.option("--encoder", type=click.Choice(ENCODER_KINDS), default=None,
               help="model: all-MiniLM-L6-v2 (default); multilingual: Universal Sentence Encoder Multilingual v3 "
                    "(16 languages in one space); hashing: the fast stand-in (tests, load tests).")
 @click.option("--timeout", default=120, show_default=True, type=click.IntRange(10, 3600),
@@ -260,8 +262,6 @@ def serve(host: str, port: int, workers: int, database_url: str | None, encoder:
     from service.app import default_config
 
     full = default_config() | app_config
-    from matcher.encoder import ENCODER_KINDS
-
     if full["ENCODER"] not in ENCODER_KINDS:
         raise click.UsageError(f"MATCHMAKER_ENCODER must be one of {', '.join(ENCODER_KINDS)}; "
                                f"got {full['ENCODER']!r}")

@@ -266,3 +266,19 @@ def test_recommend_all_exports_names_scores_and_reasons(event_file, tmp_path):
     assert f"{first['score']:.6f}" == ana[0]["score"] and first["reason"] == ana[0]["reason"]
     res = run("recommend", "--event", str(event_file), "--attendee", "ana", "--format", "csv")
     assert res.exit_code == 2 and "--format goes with --all" in res.output
+
+
+def test_commands_load_without_the_engine():
+    """A command's module (its options, ``--encoder`` included) loads without importing the engine, so a usage
+    error answers at once; the option's choices are the engine's encoder kinds."""
+    import subprocess
+    import sys
+
+    from matcher.encoder import ENCODER_KINDS
+    from scripts.common import ENCODER_KINDS as CLI_KINDS
+
+    assert CLI_KINDS == ENCODER_KINDS
+    code = ("import sys; import scripts.recommend, scripts.tables, scripts.serve; "
+            "print('matcher.engine' in sys.modules, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False"]
