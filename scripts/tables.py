@@ -58,7 +58,7 @@ def check_ids(request: TablePlanRequest, event_ids: list[str]) -> None:
     known = set(event_ids)
     if request.attendees is not None:
         # the engine loads only after the arguments are checked
-        from matcher.tables.plan import check_attendees
+        from matcher.tables import check_attendees
 
         check_attendees(request.attendees, known)
         known = set(request.attendees)

@@ -13,7 +13,7 @@ from collections.abc import Container
 
 from flask import current_app, g, request
 
-from matcher.tables import plan_event
+from matcher.tables import check_attendees, plan_event
 from models import InvalidInput
 from models.tables import InfeasibleRules, TablePlan, TablePlanRequest
 from service.background import accepted
@@ -41,16 +41,7 @@ def check_request(req: TablePlanRequest, known: Container[str], n_event: int) ->
     models.errors.InvalidInput: capacities: 1000 seats for 1 person; at most 101 (one per person plus max(N, 100) empty)
     """
     if req.attendees is not None:
-        errors = [{"field": f"attendees[{k}]", "message": f"unknown attendee id {x!r}"}
-                  for k, x in enumerate(req.attendees) if x not in known][:1000]
-        seen: set[str] = set()
-        for x in req.attendees:
-            if x in seen:
-                errors.append({"field": "attendees", "message": f"duplicate id {x!r}"})
-                break
-            seen.add(x)
-        if errors:
-            raise InvalidInput(errors)
+        check_attendees(req.attendees, known, limit=1000)
         n = len(req.attendees)
     else:
         n = n_event

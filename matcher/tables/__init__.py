@@ -33,12 +33,12 @@ search, :func:`solve_seating`), ``designs`` and ``golfers`` (above), ``checks`` 
 """
 
 from matcher.tables.checks import check_rules, count_repeats, find_violations, pairs_by_round
-from matcher.tables.plan import plan_event, plan_tables
+from matcher.tables.plan import check_attendees, plan_event, plan_tables
 from matcher.tables.problem import ABSENT, BYE, Progress, Seating, SeatingProblem, table_capacities
 from matcher.tables.report import affinity_bound, plan_affinity, random_seating
 from matcher.tables.solver import GLOBAL_TABU_MAX, NEAR_TABLES, NEAR_TABLES_ABOVE, solve_seating, tabu_budget
 
 __all__ = ["ABSENT", "BYE", "GLOBAL_TABU_MAX", "NEAR_TABLES", "NEAR_TABLES_ABOVE", "Progress", "Seating",
-           "SeatingProblem", "affinity_bound", "check_rules", "count_repeats", "find_violations", "pairs_by_round",
-           "plan_affinity", "plan_event", "plan_tables", "random_seating", "solve_seating", "table_capacities",
-           "tabu_budget"]
+           "SeatingProblem", "affinity_bound", "check_attendees", "check_rules", "count_repeats", "find_violations",
+           "pairs_by_round", "plan_affinity", "plan_event", "plan_tables", "random_seating", "solve_seating",
+           "table_capacities", "tabu_budget"]

@@ -194,9 +194,10 @@ def _check_group_fits(members: list[int], what: str, field_: str, attends: dict[
             raise infeasible(field_, f"round {r}: {what}, but there are only {n_tables} tables")
 
 
-def check_attendees(attendees: Sequence[str], known: Container[str]) -> None:
-    """Raise :class:`~models.InvalidInput` naming every id of a plan's ``attendees`` not in ``known`` and the
-    first one given twice (one pass: a long list of copies costs no more than a long list).
+def check_attendees(attendees: Sequence[str], known: Container[str], limit: int | None = None) -> None:
+    """Raise :class:`~models.InvalidInput` naming every id of a plan's ``attendees`` not in ``known`` (the first
+    ``limit`` of them, when given) and the first one given twice (one pass: a long list of copies costs no more
+    than a long list).
 
     >>> check_attendees(["a", "zz", "a"], {"a"})
     Traceback (most recent call last):
@@ -204,7 +205,7 @@ def check_attendees(attendees: Sequence[str], known: Container[str]) -> None:
     models.errors.InvalidInput: attendees[1]: unknown attendee id 'zz'; attendees: duplicate id 'a'
     """
     errors = [{"field": f"attendees[{k}]", "message": f"unknown attendee id {x!r}"}
-              for k, x in enumerate(attendees) if x not in known]
+              for k, x in enumerate(attendees) if x not in known][:limit]
     seen: set[str] = set()
     for x in attendees:
         if x in seen:
