@@ -32,13 +32,15 @@ GLOBAL_TABU_MAX = 300
 #: Up to this many seats a round, repeats left after the search go to the social-golfer search
 #: (:mod:`matcher.tables.golfers`), started from a repeat-free design (:mod:`matcher.tables.designs`) where one fits.
 GOLFER_MAX = 300
-#: Steps of the golfer search at effort 1 (fewer for large rooms: one step costs up to seats^2 x rounds x table
-#: size), spent in independent runs from the same start whose lengths follow the Luby sequence in units of
+#: Steps of the golfer search at effort 1 (fewer for large rooms: one step costs about seats x rounds x table size
+#: once the move tables are kept), spent in independent runs from the same start whose lengths follow the Luby sequence in units of
 #: GOLFER_RUN_STEPS (1, 1, 2, 1, 1, 2, 4, ...: within a constant factor of the best fixed restart length when run
 #: times are heavy-tailed and their scale unknown; Luby, Sinclair and Zuckerman 1993).
-GOLFER_STEPS = 1_000_000
-GOLFER_WORK = 8_000_000_000
-GOLFER_RUN_STEPS = 10_000
+GOLFER_STEPS = 2_000_000
+GOLFER_WORK = 4_000_000_000
+GOLFER_RUN_STEPS = 30_000
+#: Noise on the weights of the rounds beyond a design, rebuilt for each run of the golfer search.
+GOLFER_NOISE = 0.5
 
 
 def _table_sums(X: np.ndarray, tab: np.ndarray, T: int) -> np.ndarray:
@@ -726,41 +728,57 @@ class _Solver:
                 "rmin": self.rmin, "rmax": self.rmax, "counted": counted.astype(np.uint8),
                 "forbidden": forb.astype(np.uint8)}
 
+    def _extra_rounds(self, tabs: list[np.ndarray], noise: float) -> None:
+        """The design's rounds ``tabs`` as they are, the rounds beyond them built greedily against the design's
+        meetings (with ``noise`` on the weights: other rounds each time), for the golfer search to finish."""
+        self.M[:] = 0
+        for rd, tab in zip(self.rounds, tabs, strict=False):
+            self._tabs[rd.r] = tab
+            self._add_meetings(rd, tab, +1)
+        for rd in self.rounds[len(tabs):]:
+            W, C = self._weights(rd)
+            if noise > 0 and rd.m:
+                noisy = self.rng.random((rd.m, rd.m)).astype(np.float32) * noise
+                W = W + (noisy + noisy.T) / 2
+            tab = self._improve(rd, W, C, self._construct(rd, W), max(1, int(self.effort * 60 * self.p.n)), 0)
+            self._tabs[rd.r] = tab
+            self._add_meetings(rd, tab, +1)
+
     def golfer(self, effort: float, from_design: bool) -> Seating:
         """Fewest repeats by the social-golfer search over all rounds (from a design's rounds when
         ``from_design`` and one fits, else from the rounds as they are), then the usual swaps for affinity; a swap
         never adds a repeat or breaks a rule."""
+        tabs: list[np.ndarray] = []
         if from_design:
-            tabs = self._design_tabs()
-            if tabs is None:
+            design = self._design_tabs()
+            if design is None:
                 raise ValueError("no design fits this problem")
+            tabs = design
             self._tabs = tabs + [np.zeros(0, np.int64)] * (len(self.rounds) - len(tabs))
             self.conflicts = [0] * len(self.rounds)
-            self.M[:] = 0
-            for rd, tab in zip(self.rounds, tabs, strict=False):
-                self._add_meetings(rd, tab, +1)
-            # rounds beyond the design: built greedily against the design's meetings, the search does the rest
-            for rd in self.rounds[len(tabs):]:
-                W, C = self._weights(rd)
-                tab = self._improve(rd, W, C, self._construct(rd, W), max(1, int(self.effort * 60 * self.p.n)), 0)
-                self._tabs[rd.r] = tab
-                self._add_meetings(rd, tab, +1)
+            self._extra_rounds(tabs, 0.0)
         arrays = self._golfer_arrays()
         R, mmax = arrays["idx"].shape
         kmax = max([int(rd.caps.max()) for rd in self.rounds if rd.T] + [2])
-        steps = int(effort * min(GOLFER_STEPS, GOLFER_WORK // max(1, R * mmax * mmax * kmax)))
+        steps = int(effort * min(GOLFER_STEPS, GOLFER_WORK // max(1, R * mmax * kmax)))
         steps = max(steps, 1_000)
         # when some person cannot avoid repeats (more table-mates than people), stop early once progress stalls
         forced = any(int(rd.caps.max()) - 1 > 0 for rd in self.rounds) and (
             sum(int(rd.caps.max()) - 1 for rd in self.rounds) > self.p.n - 1)
-        # run times of such searches are heavy-tailed (8x4x10 from its start: one run in eight of 30,000 steps ends
-        # repeat-free, measured): many short independent runs from the same rounds beat one long one
+        # run times of such searches are heavy-tailed (8x4x10 from its design: one run in five of 30,000 steps ends
+        # repeat-free, measured): many short independent runs beat one long one
         start = arrays.pop("tab")
         out, best = start, None
         left, k = steps, 1
         while left > 0:
             run_steps = min(left, GOLFER_RUN_STEPS * _luby(k))
             left -= run_steps
+            if from_design and k > 1 and len(tabs) < len(self.rounds):
+                # each run from the design with other rounds beyond it: how long a run takes depends on those
+                # rounds (8x4x10, 30,000 steps a run: 0 of 40 runs repeat-free from one start, 8 of 40 with the
+                # rounds beyond the design built anew each run, on each of two starts; measured)
+                self._extra_rounds(tabs, GOLFER_NOISE)
+                start = self._golfer_arrays()["tab"]
             k += 1
             tab, cost, used = conflict_search(**arrays, tab=start, seed=int(self.rng.integers(1 << 31)),
                                               max_steps=run_steps,
