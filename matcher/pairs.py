@@ -37,7 +37,7 @@ def components(store: AttendeeStore, q: np.ndarray, c: np.ndarray) -> dict[str, 
     st = store.snapshot()
     w = st.weights
     cpl = float(st.policy.complement)
-    need_intent = "intent" in w or (cpl > 0 and ("interests" in w or "lexical" in w))
+    need_intent = "intent" in w or (cpl > 0 and ("interests" in w or "lexical" in w or "mutual" in w))
     out = reference.pair_channels(scoring.Sims.between(store.side(q), store.side(c)), intent=need_intent,
                                   shared_interests="interests" in w)
     if need_intent:

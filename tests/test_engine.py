@@ -121,7 +121,10 @@ def test_retrieval_finds_what_exhaustive_scoring_finds(enc):
     exact.upsert(people)
     fast.upsert(people)
     a, b = exact.recommend_all(k=5), fast.recommend_all(k=5)
-    overlap = np.mean([len(set(ids(a[i])) & set(ids(b[i]))) / max(1, len(a[i])) for i in a])
+    # people scored above 0 (the toy encoder leaves many pairs at 0, whose order among themselves is by id alone)
+    scored = {i: [m.id for m in a[i] if m.score > 0] for i in a}
+    assert sum(map(len, scored.values())) >= 200
+    overlap = np.mean([len(set(scored[i]) & set(ids(b[i]))) / len(scored[i]) for i in a if scored[i]])
     assert overlap >= 0.9
 
 

@@ -13,7 +13,8 @@ Counterparts, not look-alikes (the policy's ``complement``, 1 by default, scales
 intent): intent loses a *substitute* penalty (:func:`~matcher.scoring.reference.fuse`: how much more the two give
 alike than each one's give meets the other's goals, and how much their directions from give to seek agree), then
 is averaged with the *sides* prior of the two people's learned sides (:mod:`matcher.sides`); the symmetric channels
-(interests, lexical) count in proportion to that intent, so look-alikes cannot outvote it.
+(interests, lexical, mutual connections) count in proportion to that intent, so look-alikes and friends of friends
+on one's own side cannot outvote it.
 
 Lists are ordered by the rounded score (6 decimals, ties by id), then re-ranked for diversity over the pool of
 everyone who can still reach the first ``k`` picks (:func:`~matcher.scoring.reference.rerank_pool_size`).

@@ -465,7 +465,7 @@ def rank_lists(q, people, items, lex, params, out):
         comps = np.full((n, _N_COMPONENTS), np.nan)
         score = np.zeros(n)
         cpl = params.complement
-        need_intent = w[_W_INTENT] > 0 or (cpl > 0 and (w[_W_INTERESTS] > 0 or w[_W_LEXICAL] > 0))
+        need_intent = w[_W_INTENT] > 0 or (cpl > 0 and (w[_W_INTERESTS] > 0 or w[_W_LEXICAL] > 0 or w[_W_MUTUAL] > 0))
         gate = np.ones(n)
         if need_intent or w[_W_INTERESTS] > 0:
             mine_goals = _own_rows(vectors[_GOALS], starts[_GOALS], counts[_GOALS], flats[_GOALS], key)
@@ -518,7 +518,7 @@ def rank_lists(q, people, items, lex, params, out):
                     if p < ks.shape[0] and ks[p] == cands[j]:
                         value = mutual_score(vs[p])
                 comps[j, _C_MUTUAL] = value
-                score[j] += w[_W_MUTUAL] * value
+                score[j] += w[_W_MUTUAL] * value * gate[j]
         # best first; equal scores (to SCORE_DECIMALS) by id
         ticks = np.rint(score * _SCALE)
         rounded = ticks / _SCALE

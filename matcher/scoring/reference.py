@@ -262,7 +262,8 @@ def pair_channels(sims: Sims, *, intent: bool = True, shared_interests: bool = T
 def combine(components: dict[str, np.ndarray], weights: dict[str, float],
             gate: np.ndarray | None = None) -> np.ndarray:
     """Weighted mean of channel scores (each in [0, 1]); weights are normalised to sum to 1. With ``gate``, the
-    symmetric channels (interests, lexical) count times the gate (complementarity: only where intent agrees)."""
+    symmetric channels (interests, lexical, mutual connections) count times the gate (complementarity: only where
+    intent agrees)."""
     total = sum(weights.get(c, 0.0) for c in components)
     if total <= 0:
         raise ValueError("at least one channel weight must be above 0")
@@ -270,7 +271,7 @@ def combine(components: dict[str, np.ndarray], weights: dict[str, float],
     for name, values in components.items():
         w = weights.get(name, 0.0) / total
         if w:
-            if gate is not None and name in ("interests", "lexical"):
+            if gate is not None and name in ("interests", "lexical", "mutual"):
                 values = values * gate
             out = values * w if out is None else out + values * w
     return out
@@ -356,7 +357,7 @@ def fuse(intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement,
     people's directions from give to seek agree (``direction``: their dot product); both times ``complement``.
     The adjusted intent is what is left of intent (clipped to [0, 1]), averaged with the sides ``prior`` at
     ``SIDES`` x ``complement`` weight (``prior`` NaN: none). The gate is what the symmetric channels (shared
-    interests and terms) count for: the adjusted intent at ``complement``, but 1 where neither person states a
+    interests, terms and connections) count for: the adjusted intent at ``complement``, but 1 where neither person states a
     goal the other could meet (no intent to agree with: the symmetric channels are all there is).
 
     >>> fuse(0.8, 0.8, 0.8, 0.9, 0.9, 0.5, np.nan, 1.0)  # alike in what they give, pointing the same way
@@ -529,7 +530,8 @@ def rank_lists(q: contract.Queries, people: contract.People, items: contract.Ite
         score = np.zeros(n)
         cpl = params.complement
         need_intent = w[contract.W_INTENT] > 0 or (cpl > 0 and (w[contract.W_INTERESTS] > 0
-                                                                or w[contract.W_LEXICAL] > 0))
+                                                                or w[contract.W_LEXICAL] > 0
+                                                                or w[contract.W_MUTUAL] > 0))
         gate = np.ones(n)
         if need_intent or w[contract.W_INTERESTS] > 0:
             emb = np.empty((n, len(contract.LIST_CHANNELS)))
@@ -573,7 +575,7 @@ def rank_lists(q: contract.Queries, people: contract.People, items: contract.Ite
                 hit = aa_k[p] == cands
                 value[hit] = mutual_score(aa_v[p[hit]])
             comps[:, contract.C_MUTUAL] = value
-            score += w[contract.W_MUTUAL] * value
+            score += w[contract.W_MUTUAL] * value * gate
         # best first; equal scores (to SCORE_DECIMALS) by id
         ticks = np.rint(score * 10.0 ** contract.SCORE_DECIMALS)
         order = np.lexsort((people.id_rank[cands], -ticks))
