@@ -54,7 +54,7 @@ class MatchPolicy(BaseModel):
     weights: ChannelWeights = Field(default_factory=ChannelWeights)
     default_limit: StrictInt = Field(10, ge=1, le=500)
     # 0.1: measured with complementarity on (synthetic 300 and 1,000 people, real model), 0.3 cost 2-6% nDCG@10
-    # and 5-9% two-sided recall@10; near-copies (profile cosine above 0.85) are still pushed down
+    # and 5-9% two-sided recall@10; near-copies (profile cosine above 0.92) are still pushed down
     diversity: StrictFloat = Field(0.1, ge=0, le=1, description="0 = pure relevance; higher = more varied lists.")
     complement: StrictFloat = Field(1.0, ge=0, le=1, description=(
         "How strongly lists favour counterparts over look-alikes: 1 = fully (substitutes penalised, the event's "
