@@ -11,6 +11,7 @@ import pytest
 
 from matcher.tables import SeatingProblem, count_repeats, find_violations, plan_tables, solve_seating
 from matcher.tables.designs import (
+    cyclic_design,
     design,
     field,
     is_schedule,
@@ -143,6 +144,34 @@ def test_designs_reach_the_brute_force_maximum(g, s):
     assert design(g, s, max_design_rounds(g, s)) is not None
 
 
+# ------------------------------------------------------------------------------------------ cyclic designs
+def test_cyclic_design_finds_the_resolvable_design_on_28_points():
+    """7x4x9: 28 people in fours over 9 rounds, everyone meets each of the other 27 exactly once (a resolvable
+    2-(28, 4, 1) design), and its rounds are closed under the shift of the first coordinate; same seed, same
+    schedule."""
+    t = cyclic_design(7, 4, 9, seed=3)
+    assert t is not None and is_schedule(t, 7, 4)
+    met = meetings(t)
+    assert (met + np.eye(28, dtype=met.dtype) == 1).all()
+    shift = np.array([(p // 7) * 7 + (p % 7 + 1) % 7 for p in range(28)])
+    as_sets = {frozenset(frozenset(np.flatnonzero(r == k)) for k in range(7)) for r in t}
+    shifted = {frozenset(frozenset(shift[list(grp)]) for grp in rnd) for rnd in as_sets}
+    assert shifted == as_sets
+    assert np.array_equal(cyclic_design(7, 4, 9, seed=3), t)
+
+
+def test_cyclic_design_says_none_where_that_form_has_no_schedule():
+    # 6x6x4 would be two orthogonal Latin squares of order 6 (Euler's officers: none exist); 5x3x7 has no
+    # schedule closed under a shift of Z_5 (the search proves it); more rounds than the counting bound: none
+    assert cyclic_design(6, 6, 4) is None and cyclic_design(5, 3, 7) is None and cyclic_design(7, 4, 10) is None
+
+
+@pytest.mark.parametrize("g,s,w", [(9, 4, 10), (4, 3, 4), (5, 4, 5)])
+def test_cyclic_designs_are_schedules(g, s, w):
+    t = cyclic_design(g, s, w)
+    assert t is not None and t.shape == (w, g * s) and is_schedule(t, g, s)
+
+
 # -------------------------------------------------------------------------------------------- the search
 def test_meeting_costs_prefer_two_doubles_to_one_triple():
     c = meeting_costs(5)
@@ -191,7 +220,7 @@ def test_search_keeps_locked_people_roles_and_forbidden_pairs():
 
 
 # ------------------------------------------------------------------------------------------- the planner
-@pytest.mark.parametrize("g,s,w", [(8, 4, 9), (7, 7, 7), (5, 3, 7), (4, 4, 5), (7, 3, 10)])
+@pytest.mark.parametrize("g,s,w", [(8, 4, 9), (7, 7, 7), (5, 3, 7), (4, 4, 5), (7, 3, 10), (7, 4, 9), (9, 4, 10)])
 def test_planner_finds_published_designs(g, s, w):
     n = g * s
     prob = SeatingProblem(np.zeros((n, n), np.float32), rounds=w, table_size=s)

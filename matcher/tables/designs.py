@@ -13,7 +13,9 @@ anyone twice, for the shapes where design theory gives one directly.
   under translation.
 
 :func:`design` returns ``table[r, p]`` (person ``p``'s group in round ``r``) or None; :func:`max_design_rounds`
-says how many rounds a construction reaches. Every schedule is checked before it is returned.
+says how many rounds a construction reaches. Beyond those, :func:`cyclic_design` searches (OR-Tools CP-SAT) for
+a schedule whose rounds are closed under a cyclic shift (7x4x9, 9x4x10). Every schedule is checked before it is
+returned.
 
 >>> t = design(3, 3, 4)
 >>> t.shape, int(meetings(t).max())
@@ -315,3 +317,112 @@ def design(g: int, s: int, w: int) -> np.ndarray | None:
         if table is not None and is_schedule(table, g, s):
             return table
     return None
+
+
+# ---------------------------------------------------------------------------------------- cyclic search
+def _point_pair_type(g: int, p: tuple[int, int], q: tuple[int, int]) -> tuple:
+    """The orbit of the pair ``{p, q}`` of points ``(x, column)`` under the shift ``x -> x + 1 (mod g)``."""
+    (u, i), (v, j) = p, q
+    if i == j:
+        d = (v - u) % g
+        return ("pure", i, min(d, g - d))
+    if i > j:
+        (u, i), (v, j) = (v, j), (u, i)
+    return ("mixed", i, j, (v - u) % g)
+
+
+def cyclic_design(g: int, s: int, w: int, seed: int = 0, work: float = 20.0,
+                  max_seconds: float = 60.0) -> np.ndarray | None:
+    """A repeat-free schedule of ``g`` groups of ``s`` over ``w`` rounds whose rounds are closed under a cyclic
+    shift, found by OR-Tools CP-SAT, or None (none of that form, or none found within ``work``).
+
+    People are the points ``(x, c)``, ``x`` in Z_g, ``c < s`` a column (person ``c g + x``). ``w = t + o g``
+    rounds: ``t`` rounds each fixed by the shift (one group ``{(a_c, c)}`` with a point in every column, and its
+    ``g`` shifts), and ``o`` base rounds each developed into its ``g`` shifts. A pair's orbit under the shift is
+    met once per base round that holds a pair of it (and once in a fixed round whose group holds it), so the
+    schedule is repeat-free when every orbit is held at most once (exactly once when everyone must meet everyone),
+    and the search is over orbits, not pairs: small even where the plain problem is hard. This form finds 7x4x9
+    (the resolvable 2-(28, 4, 1) design, Hanani 1972) in under a second and 9x4x10 in seconds, which the golfer
+    search does not; it has no 6x3x8 or 8x4x10 (those the search finds). ``work`` is CP-SAT's deterministic time
+    (one worker, seeded: the same answer every run), ``max_seconds`` a wall-clock bound on top.
+
+    >>> t = cyclic_design(7, 4, 9)
+    >>> t.shape, is_schedule(t, 7, 4), int((meetings(t) == 1).sum())  # everyone meets all 27 others once
+    ((9, 28), True, 756)
+    >>> cyclic_design(6, 6, 4) is None  # two orthogonal Latin squares of order 6 do not exist
+    True
+    """
+    if g < 2 or s < 2 or w < 1 or w * (s - 1) > g * s - 1:
+        return None
+    from ortools.sat.python import cp_model  # heavy: only when a search is asked for
+
+    o = w // g
+    t = w - o * g
+    if t > 0 and s > g:
+        return None
+    points = [(x, c) for c in range(s) for x in range(g)]
+    md = cp_model.CpModel()
+    held: dict[tuple, list] = {}
+    fixed = []
+    for _ in range(t):
+        at = [[md.NewBoolVar("") for _ in range(g)] for _ in range(s)]  # at[c][x]: the group holds (x, c)
+        for c in range(s):
+            md.AddExactlyOne(at[c])
+        md.Add(at[0][0] == 1)
+        for i, j in itertools.combinations(range(s), 2):
+            for d in range(g):
+                for x in range(g):
+                    z = md.NewBoolVar("")
+                    md.AddBoolAnd([at[i][x], at[j][(x + d) % g]]).OnlyEnforceIf(z)
+                    md.AddBoolOr([at[i][x].Not(), at[j][(x + d) % g].Not(), z])
+                    held.setdefault(("mixed", i, j, d), []).append(z)
+        fixed.append(at)
+    base = []
+    for _ in range(o):
+        x = {(p, b): md.NewBoolVar("") for p in points for b in range(g)}
+        for p in points:
+            md.AddExactlyOne([x[p, b] for b in range(g)])
+        for b in range(g):
+            md.Add(sum(x[p, b] for p in points) == s)
+        for k, p in enumerate(points):  # groups are interchangeable: point k sits in one of the first k + 1
+            for b in range(k + 1, g):
+                md.Add(x[p, b] == 0)
+        for p, q in itertools.combinations(points, 2):
+            kind = _point_pair_type(g, p, q)
+            for b in range(g):
+                y = md.NewBoolVar("")
+                md.AddImplication(y, x[p, b])
+                md.AddImplication(y, x[q, b])
+                md.AddBoolOr([x[p, b].Not(), x[q, b].Not(), y])
+                if kind[0] == "pure" and g % 2 == 0 and kind[2] == g // 2:
+                    md.Add(y == 0)  # an orbit of g / 2 pairs: its g shifts would hold each pair twice
+                else:
+                    held.setdefault(kind, []).append(y)
+        base.append(x)
+    complete = w * (s - 1) == g * s - 1
+    for lits in held.values():
+        md.Add(sum(lits) == 1) if complete else md.Add(sum(lits) <= 1)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = int(seed) % (2 ** 31)
+    solver.parameters.max_deterministic_time = float(work)
+    solver.parameters.max_time_in_seconds = float(max_seconds)
+    if solver.Solve(md) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    rounds = []
+    for at in fixed:
+        a = [next(x for x in range(g) if solver.Value(at[c][x])) for c in range(s)]
+        r = np.zeros(g * s, np.int64)
+        for shift in range(g):
+            for c in range(s):
+                r[c * g + (a[c] + shift) % g] = shift
+        rounds.append(r)
+    for x in base:
+        group = {p: b for (p, b), v in x.items() if solver.Value(v)}
+        for shift in range(g):
+            r = np.zeros(g * s, np.int64)
+            for (u, c), b in group.items():
+                r[c * g + (u + shift) % g] = b
+            rounds.append(r)
+    table = np.array(rounds, np.int64)
+    return table if is_schedule(table, g, s) and len(table) == w else None
