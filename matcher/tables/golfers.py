@@ -80,35 +80,6 @@ def _total(idx, T, M, members, size, counted, forb, cost):
 
 
 @nb.njit(**_JIT)
-def _delta(r, i, j, idx, tab, M, members, size, counted, forb, cost):
-    """Cost change of swapping ``i`` (table a) and ``j`` (table b) in round ``r``."""
-    a = tab[r, i]
-    b = tab[r, j]
-    gi = idx[r, i]
-    gj = idx[r, j]
-    d = 0
-    for s in range(size[r, a]):
-        x = members[r, a, s]
-        if x == i:
-            continue
-        gx = idx[r, x]
-        mi = M[gi, gx]
-        mj = M[gj, gx]
-        d += _pc(counted, forb, cost, gi, gx, mi - 1) - _pc(counted, forb, cost, gi, gx, mi)
-        d += _pc(counted, forb, cost, gj, gx, mj + 1) - _pc(counted, forb, cost, gj, gx, mj)
-    for s in range(size[r, b]):
-        y = members[r, b, s]
-        if y == j:
-            continue
-        gy = idx[r, y]
-        mi = M[gi, gy]
-        mj = M[gj, gy]
-        d += _pc(counted, forb, cost, gi, gy, mi + 1) - _pc(counted, forb, cost, gi, gy, mi)
-        d += _pc(counted, forb, cost, gj, gy, mj - 1) - _pc(counted, forb, cost, gj, gy, mj)
-    return d
-
-
-@nb.njit(**_JIT)
 def _roles_ok(r, i, j, tab, roles, cnt, rmin, rmax):
     ri = roles[r, i]
     rj = roles[r, j]
@@ -118,55 +89,6 @@ def _roles_ok(r, i, j, tab, roles, cnt, rmin, rmax):
     b = tab[r, j]
     return (cnt[r, a, rj] + 1 <= rmax[rj] and cnt[r, b, ri] + 1 <= rmax[ri]
             and cnt[r, a, ri] - 1 >= rmin[ri] and cnt[r, b, rj] - 1 >= rmin[rj])
-
-
-@nb.njit(**_JIT)
-def _swap(r, i, j, idx, tab, roles, M, members, size, slot, cnt):
-    a = tab[r, i]
-    b = tab[r, j]
-    gi = idx[r, i]
-    gj = idx[r, j]
-    for s in range(size[r, a]):
-        x = members[r, a, s]
-        if x != i:
-            gx = idx[r, x]
-            M[gi, gx] -= 1
-            M[gx, gi] -= 1
-            M[gj, gx] += 1
-            M[gx, gj] += 1
-    for s in range(size[r, b]):
-        y = members[r, b, s]
-        if y != j:
-            gy = idx[r, y]
-            M[gj, gy] -= 1
-            M[gy, gj] -= 1
-            M[gi, gy] += 1
-            M[gy, gi] += 1
-    si = slot[r, i]
-    sj = slot[r, j]
-    members[r, a, si] = j
-    members[r, b, sj] = i
-    slot[r, i] = sj
-    slot[r, j] = si
-    tab[r, i] = b
-    tab[r, j] = a
-    cnt[r, a, roles[r, i]] -= 1
-    cnt[r, b, roles[r, i]] += 1
-    cnt[r, b, roles[r, j]] -= 1
-    cnt[r, a, roles[r, j]] += 1
-
-
-@nb.njit(**_JIT)
-def _conflicted(r, i, idx, tab, M, members, size, counted, forb):
-    gi = idx[r, i]
-    t = tab[r, i]
-    for s in range(size[r, t]):
-        x = members[r, t, s]
-        if x != i:
-            gx = idx[r, x]
-            if forb[gi, gx] or (counted[gi, gx] and M[gi, gx] >= 2):
-                return True
-    return False
 
 
 @nb.njit(**_JIT)
