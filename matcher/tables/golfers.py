@@ -111,14 +111,21 @@ def _gains(r, idx, m, tab, T, M, members, size, counted, forb, cost, enter, leav
                     gx = idx[r, x]
                     e += _inc(counted, forb, cost, gi, gx, M[gi, gx])
             enter[r, i, t] = e
-        a = tab[r, i]
-        d = 0
-        for s in range(size[r, a]):
-            x = members[r, a, s]
-            if x != i:
-                gx = idx[r, x]
-                d -= _inc(counted, forb, cost, gi, gx, M[gi, gx] - 1)
-        leave[r, i] = d
+        leave[r, i] = _saving(r, i, idx, tab, M, members, size, counted, forb, cost)
+
+
+@nb.njit(**_JIT)
+def _saving(r, i, idx, tab, M, members, size, counted, forb, cost):
+    """The cost change of ``i`` no longer meeting their table-mates of round ``r`` (0 or less)."""
+    gi = idx[r, i]
+    a = tab[r, i]
+    d = 0
+    for s in range(size[r, a]):
+        x = members[r, a, s]
+        if x != i:
+            gx = idx[r, x]
+            d -= _inc(counted, forb, cost, gi, gx, M[gi, gx] - 1)
+    return d
 
 
 @nb.njit(**_JIT)
@@ -195,14 +202,7 @@ def _move(r, i, j, idx, m, tab, T, roles, loc, M, members, size, slot, cnt, coun
     for t in (a, b):
         for s in range(size[r, t]):
             p = members[r, t, s]
-            gp = idx[r, p]
-            d = 0
-            for s2 in range(size[r, t]):
-                x = members[r, t, s2]
-                if x != p:
-                    gx = idx[r, x]
-                    d -= _inc(counted, forb, cost, gp, gx, M[gp, gx] - 1)
-            leave[r, p] = d
+            leave[r, p] = _saving(r, p, idx, tab, M, members, size, counted, forb, cost)
 
 
 @nb.njit(**_JIT)
