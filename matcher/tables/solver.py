@@ -33,7 +33,7 @@ GLOBAL_TABU_MAX = 300
 #: (:mod:`matcher.tables.golfers`), started from a repeat-free design (:mod:`matcher.tables.designs`) where one fits.
 GOLFER_MAX = 300
 #: Steps of the golfer search at effort 1 (fewer for large rooms: one step costs about seats x rounds x table size
-#: once the move tables are kept), spent in independent runs from the same start whose lengths follow the Luby sequence in units of
+#: once the move tables are kept), spent in independent runs whose lengths follow the Luby sequence in units of
 #: GOLFER_RUN_STEPS (1, 1, 2, 1, 1, 2, 4, ...: within a constant factor of the best fixed restart length when run
 #: times are heavy-tailed and their scale unknown; Luby, Sinclair and Zuckerman 1993).
 GOLFER_STEPS = 2_000_000
@@ -41,7 +41,7 @@ GOLFER_WORK = 4_000_000_000
 GOLFER_RUN_STEPS = 30_000
 #: Up to this many people, plans with more rounds than any construction try a cyclic design first
 #: (:func:`matcher.tables.designs.cyclic_design`), with this much CP-SAT deterministic work at effort 1 (7x4x9 takes
-#: 0.5 s, 9x4x10 1.4 s; where none is found, 8x4x10 and 6x3x8, the work spent is 7 s and 3 s, measured).
+#: 0.4 s, 9x4x10 1.4 s; where none is found, 8x4x10 and 6x3x8, the work spent is 6.1 s and 4.7 s, measured).
 CYCLIC_MAX = 64
 CYCLIC_WORK = 10.0
 #: Noise on the weights of the rounds beyond a design, rebuilt for each run of the golfer search.
@@ -757,10 +757,10 @@ class _Solver:
         never adds a repeat or breaks a rule."""
         tabs: list[np.ndarray] = []
         if from_design:
-            design = self._design_tabs(full)
-            if design is None:
+            found = self._design_tabs(full)
+            if found is None:
                 raise ValueError("no design fits this problem")
-            tabs = design
+            tabs = found
             self._tabs = tabs + [np.zeros(0, np.int64)] * (len(self.rounds) - len(tabs))
             self.conflicts = [0] * len(self.rounds)
             self._extra_rounds(tabs, 0.0)
