@@ -44,12 +44,14 @@ def components(store: AttendeeStore, q: np.ndarray, c: np.ndarray) -> dict[str, 
         side_q, side_c = st.sides.side[q], st.sides.side[c]
         prior = np.full((len(q), len(c)), np.nan)
         known = (side_q[:, None] >= 0) & (side_c[None, :] >= 0)
-        prior[known] = st.sides.prior[np.maximum(side_q, 0)[:, None], np.maximum(side_c, 0)[None, :]][known]
+        at = np.maximum(side_q, 0)[:, None], np.maximum(side_c, 0)[None, :]
+        prior[known] = st.sides.prior[at][known]
+        peer = np.where(known, st.sides.peer[at], 0.0)
         dirs = store.directions
         direction = dirs[q].astype(np.float64) @ dirs[c].astype(np.float64).T
         adjusted, penalty, out["_gate"] = reference.fuse(out["intent"], out["_q_to_c"], out["_c_to_q"],
                                                          out.pop("_give_qc"), out.pop("_give_cq"), direction, prior,
-                                                         cpl)
+                                                         cpl, peer=peer)
         if "intent" in w:
             out["intent"] = adjusted
         else:

@@ -21,6 +21,18 @@ MAX_SIDES = 16
 PEOPLE_PER_SIDE = 8
 #: Weight of two sides' agreement in direction (their centroids' dot product) against their prior.
 SIDE_DIRECTION = 0.5
+#: Two sides whose directions agree at least this much are one kind of people (k-means splits a large kind, e.g.
+#: researchers into two sides at 0.76; distinct kinds agreed at most 0.56 on synthetic 300 seed 1 and 1,000 seed 0).
+SAME_KIND = 0.6
+#: How much better a side's own kind must meet its goals than any other kind for it to be a peer group (from the
+#: first value, fully from the second). Measured with the real model: complementary kinds scored gaps of -0.22 to
+#: 0.06 (synthetic 300 seed 1, 1,000 seed 0, the sample event), researchers 0.16 to 0.21; a ramp from 0.06 gave
+#: the sample's suppliers (0.06) a little peer weight and cost them 0.06 of their counterpart share, so it starts
+#: at 0.08, and is full by 0.14, below the researchers' lowest gap.
+PEER_GAP = (0.08, 0.14)
+#: Peer groups are judged only among at least this many sides: with two or three a side is a mix of kinds (the
+#: 15-person trap event of the tests has two, and its mixed side would read as a peer group of hiring managers).
+MIN_PEER_SIDES = 4
 #: The clusters are fitted on at most this many people (evenly spaced over the keys), then everyone is assigned.
 #: 5,000 before the refit cost was measured under writes (1.9 s a refit at 10k people); 2,000 cost 1.4% nDCG@10 on
 #: synthetic 3,000 (seed 0, real model: 0.359 against 0.364) and nothing on 4,000 with hashing vectors (seeds 0-1);
@@ -30,14 +42,16 @@ FIT_SAMPLE = 3000
 
 @dataclass(frozen=True)
 class Sides:
-    """``side[key]`` (-1: no direction), and ``prior[a, b]`` in [0, 1] for sides ``a`` and ``b``."""
+    """``side[key]`` (-1: no direction), ``prior[a, b]`` in [0, 1] for sides ``a`` and ``b``, and ``peer[a, b]``
+    in [0, 1]: how far they are one peer group (:func:`peers`), which excuses a pair's substitute penalty."""
 
     side: np.ndarray   # (n_keys,) int64
     prior: np.ndarray  # (K, K) float64
+    peer: np.ndarray   # (K, K) float64
 
     @staticmethod
     def none(n_keys: int) -> Sides:
-        return Sides(np.full(n_keys, -1, np.int64), np.zeros((1, 1)))
+        return Sides(np.full(n_keys, -1, np.int64), np.zeros((1, 1)), np.zeros((1, 1)))
 
 
 @dataclass(frozen=True)
@@ -48,13 +62,14 @@ class SideModel:
 
     centres: np.ndarray | None  # (K, dim) float32
     prior: np.ndarray           # (K, K) float64
+    peer: np.ndarray            # (K, K) float64
 
     def sides(self, keys: np.ndarray, directions: np.ndarray, n_keys: int) -> Sides:
         """``keys`` (with unit ``directions``) on their nearest side; every other key of ``n_keys`` on none."""
         out = np.full(n_keys, -1, np.int64)
         if self.centres is not None and len(keys):
             out[keys] = np.argmax(directions @ self.centres.T, axis=1)
-        return Sides(out, self.prior)
+        return Sides(out, self.prior, self.peer)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -129,7 +144,7 @@ def fit_model(directions: np.ndarray, goal_means: np.ndarray, give_means: np.nda
     n = len(directions)
     k = min(MAX_SIDES, max(2, n // PEOPLE_PER_SIDE), len(np.unique(directions, axis=0))) if n else 0
     if k < 2:
-        return SideModel(None, np.zeros((1, 1)))
+        return SideModel(None, np.zeros((1, 1)), np.zeros((1, 1)))
     centres = kmeans(directions, k).astype(np.float32)
     labels = np.argmax(directions @ centres.T, axis=1)
     onehot = np.zeros((n, k), np.float32)
@@ -141,8 +156,40 @@ def fit_model(directions: np.ndarray, goal_means: np.ndarray, give_means: np.nda
     a, b = np.clip(ab, 0, 1), np.clip(ab.T, 0, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         hm = np.where(a + b > 0, 2 * a * b / np.where(a + b > 0, a + b, 1.0), 0.0)
-    prior = hm - 0.5 * np.maximum(0.0, same - ab) - 0.5 * np.maximum(0.0, same - ab.T)
+    penalty = 0.5 * np.maximum(0.0, same - ab) + 0.5 * np.maximum(0.0, same - ab.T)
+    cd = _unit(centres)
+    agree = (cd @ cd.T).astype(np.float64)
     if SIDE_DIRECTION:
-        cd = _unit(centres)
-        prior = prior - SIDE_DIRECTION * np.maximum(0.0, (cd @ cd.T).astype(np.float64))
-    return SideModel(centres, np.clip(prior, 0.0, 1.0))
+        penalty = penalty + SIDE_DIRECTION * np.maximum(0.0, agree)
+    peer = peers(hm, agree)
+    return SideModel(centres, np.clip(hm - (1.0 - peer) * penalty, 0.0, 1.0), peer)
+
+
+def peers(hm: np.ndarray, agree: np.ndarray) -> np.ndarray:
+    """``(K, K)`` in [0, 1]: how far two sides are one *peer group*, people who want each other (researchers
+    seeking collaborators) rather than substitutes competing for a third side (founders for investors).
+
+    A side is a peer group when its own kind meets its goals clearly better than any other kind does: its
+    reciprocal fit with itself ``hm[a, a]`` beats its best fit with a side of another direction (``agree`` below
+    :data:`SAME_KIND`) by more than :data:`PEER_GAP` (fully from ``PEER_GAP[1]``). Founders are met best by
+    investors, job seekers about as well by hiring managers as by each other (MiniLM reads "a Rust role" close
+    to "Rust experience"), so neither is; nobody outside the researchers meets a researcher's "collaborators in
+    robot learning". Two sides are peers of each other when both are peer groups of one kind (or the same side).
+    Fewer than :data:`MIN_PEER_SIDES` sides: no peer groups.
+
+    >>> hm = np.array([[0.7, 0.3, 0.3, 0.3], [0.3, 0.5, 0.8, 0.3], [0.3, 0.8, 0.5, 0.3], [0.3, 0.3, 0.3, 0.3]])
+    >>> agree = np.eye(4) + 0.1 * (1 - np.eye(4))  # side 0 met by itself only; 1 and 2 a pair; 3 met by nobody
+    >>> peers(hm, agree).round(2).tolist()
+    [[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    >>> float(peers(hm[:3, :3], agree[:3, :3]).max())  # three sides: too few to tell a kind from a mix
+    0.0
+    """
+    k = len(hm)
+    if k < MIN_PEER_SIDES:
+        return np.zeros((k, k))
+    same_kind = (agree >= SAME_KIND) | np.eye(k, dtype=bool)
+    outside = np.where(same_kind, -np.inf, hm).max(axis=1)
+    gap = np.diag(hm) - np.where(np.isfinite(outside), outside, 0.0)
+    lo, hi = PEER_GAP
+    one = np.clip((gap - lo) / (hi - lo), 0.0, 1.0)
+    return np.where(same_kind, np.minimum(one[:, None], one[None, :]), 0.0)

@@ -70,7 +70,7 @@ class Snapshot:
     def people(self) -> scoring.People:
         """The rule data as the scoring backends take it."""
         return scoring.People(self.alive_keys, self.eligible, self.role, self.role_ok, self.company, self.id_rank,
-                              self.sides.side, self.sides.prior)
+                              self.sides.side, self.sides.prior, self.sides.peer)
 
     def items(self, profiles: np.ndarray, directions: np.ndarray) -> scoring.Items:
         """Every key's item vectors (and ``profiles``) as the scoring backends take them (views, no copies)."""

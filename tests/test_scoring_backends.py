@@ -153,6 +153,16 @@ def test_fuse(backend, args, want):
     assert tuple(float(x) for x in got) == pytest.approx(want, abs=1e-12)
 
 
+@pytest.mark.parametrize(("peer", "left"), [(0.0, 0.7 - 0.5 * scoring.DIRECTION), (0.5, 0.75 - 0.25 * scoring.DIRECTION),
+                                            (1.0, 0.8)])
+def test_fuse_excuses_a_peer_group(backend, peer, left):
+    # alike in what they give, pointing the same way: the penalty shrinks by the pair's peer weight
+    got = backend.fuse(0.8, 0.8, 0.8, 0.9, 0.9, 0.5, 0.6, 1.0, scoring.SUBSTITUTE, scoring.DIRECTION,
+                       scoring.SIDES, peer)
+    want_adjusted = (left + SIDES * 0.6) / (1 + SIDES)
+    assert tuple(float(x) for x in got) == pytest.approx((want_adjusted, 0.8 - left, want_adjusted), abs=1e-12)
+
+
 # ------------------------------------------------------------------------------------------ diversity
 @pytest.mark.parametrize("seed", range(30))
 def test_rerank_pool_size(backend, seed):

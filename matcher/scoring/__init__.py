@@ -108,6 +108,7 @@ class People(NamedTuple):
     id_rank: np.ndarray     # (n_keys,) int64: rank of each key's id in sorted order
     side: np.ndarray        # (n_keys,) int64: learned side (-1: none)
     side_prior: np.ndarray  # (K, K) float64: prior of a pair by their sides
+    side_peer: np.ndarray   # (K, K) float64: how far their sides are one peer group (excuses the penalty)
 
 
 class Items(NamedTuple):

@@ -374,11 +374,11 @@ def _excess(give, serve):
 
 @nb.njit(**_JIT)
 def fuse(intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement, substitute_weight=_SUBSTITUTE,
-         direction_weight=_DIRECTION, sides_weight=_SIDES):
+         direction_weight=_DIRECTION, sides_weight=_SIDES, peer=0.0):
     """Intent with complementarity for one pair: ``(adjusted intent, substitute penalty, gate)``. The engine passes
     the weights from :class:`~matcher.scoring.Params`; the defaults are compiled in (and cached) for direct calls."""
     substitute = 0.5 * (_excess(give_qc, q_to_c) + _excess(give_cq, c_to_q))
-    penalty = complement * (substitute_weight * substitute + direction_weight * max(0.0, direction))
+    penalty = complement * (1.0 - peer) * (substitute_weight * substitute + direction_weight * max(0.0, direction))
     adjusted = min(max(intent - penalty, 0.0), 1.0)
     w = complement * sides_weight
     if prior == prior and w > 0:
@@ -483,14 +483,16 @@ def rank_lists(q, people, items, lex, params, out):
                 for j in range(n):
                     c = cands[j]
                     prior = np.nan
+                    peer = 0.0
                     if my_side >= 0 and people.side[c] >= 0:
                         prior = people.side_prior[my_side, people.side[c]]
+                        peer = people.side_peer[my_side, people.side[c]]
                     direction = 0.0
                     for t in range(dirs.shape[1]):
                         direction += np.float64(dirs[key, t]) * np.float64(dirs[c, t])
                     adjusted, penalty, gate[j] = fuse(emb[j, 0], emb[j, 1], emb[j, 2], emb[j, 4], emb[j, 5],
                                                       direction, prior, cpl, params.substitute, params.direction,
-                                                      params.sides)
+                                                      params.sides, peer)
                     if w[_W_INTENT] > 0:
                         comps[j, 0], comps[j, 1], comps[j, 2] = adjusted, emb[j, 1], emb[j, 2]
                         score[j] += w[_W_INTENT] * adjusted

@@ -349,12 +349,14 @@ def mutual_score(adamic_adar):
 
 
 def fuse(intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement, substitute_weight=None,
-         direction_weight=None, sides_weight=None):
+         direction_weight=None, sides_weight=None, peer=0.0):
     """Intent with complementarity: ``(adjusted intent, substitute penalty, gate)``, elementwise.
 
     The penalty is ``SUBSTITUTE`` x the mean over both directions of how much more one's give meets the other's
     give than the other's goals (0 where a direction is undefined), plus ``DIRECTION`` x how much the two
-    people's directions from give to seek agree (``direction``: their dot product); both times ``complement``.
+    people's directions from give to seek agree (``direction``: their dot product); both times ``complement`` and
+    times ``1 - peer`` (``peer``: how far the two people's sides are one peer group, :func:`matcher.sides.peers`:
+    researchers who all seek collaborators give alike because they want each other).
     The adjusted intent is what is left of intent (clipped to [0, 1]), averaged with the sides ``prior`` at
     ``SIDES`` x ``complement`` weight (``prior`` NaN: none). The gate is what the symmetric channels (shared
     interests, terms and connections) count for: the adjusted intent at ``complement``, but 1 where neither person states a
@@ -373,7 +375,7 @@ def fuse(intent, q_to_c, c_to_q, give_qc, give_cq, direction, prior, complement,
     sw = contract.SUBSTITUTE if substitute_weight is None else substitute_weight
     dw = contract.DIRECTION if direction_weight is None else direction_weight
     substitute = 0.5 * (excess(give_qc, q_to_c) + excess(give_cq, c_to_q))
-    penalty = complement * (sw * substitute + dw * np.maximum(0.0, direction))
+    penalty = complement * (1.0 - peer) * (sw * substitute + dw * np.maximum(0.0, direction))
     left = np.clip(intent - penalty, 0.0, 1.0)
     w = complement * (contract.SIDES if sides_weight is None else sides_weight)
     adjusted = np.where(np.isnan(prior) | (w <= 0), left, (left + w * np.nan_to_num(prior)) / (1.0 + w))
@@ -544,12 +546,14 @@ def rank_lists(q: contract.Queries, people: contract.People, items: contract.Ite
                 my_side = people.side[key]
                 their = people.side[cands]
                 prior = np.full(n, np.nan)
+                peer = np.zeros(n)
                 if my_side >= 0:
                     known = their >= 0
                     prior[known] = people.side_prior[my_side, their[known]]
+                    peer[known] = people.side_peer[my_side, their[known]]
                 direction = (items.directions[cands].astype(np.float64) @ items.directions[key].astype(np.float64))
                 adjusted, penalty, gate = fuse(emb[:, 0], emb[:, 1], emb[:, 2], emb[:, 4], emb[:, 5], direction,
-                                               prior, cpl, params.substitute, params.direction, params.sides)
+                                               prior, cpl, params.substitute, params.direction, params.sides, peer)
                 if w[contract.W_INTENT] > 0:
                     comps[:, contract.C_INTENT] = adjusted
                     comps[:, contract.C_A_TO_B] = emb[:, 1]
