@@ -26,6 +26,9 @@ SAME_SIDE_DIRECTION = 0.3
 RIVAL_MARGIN = 0.1
 #: Learned sides count for explanations only in events split into at least this many (a 6-person event has 2).
 MIN_SIDES = 4
+#: Two people whose sides are at least this much one peer group (:func:`matcher.sides.peers`) are not rivals: each
+#: one's work is shown as meeting the other's goal although both seek alike.
+PEER = 0.5
 
 
 def _best(mine: list[str], sims: list[list[float]], theirs: list[str], facets: list[str],
@@ -122,7 +125,9 @@ def build_many(store: AttendeeStore, q: int, cands: list[int], scores: list[floa
         offer_texts, identity_texts = texts("offers", c), texts("identity", c)
         rivals = their_rivals = col_rivals = their_col_rivals = None
         same_side = many_sides and side[q] >= 0 and side[q] == side[c]  # the event's learned sides
-        if same_side or float(directions[q] @ directions[c]) >= SAME_SIDE_DIRECTION:  # drop goals both seek
+        # peers who want each other (researchers seeking collaborators): a goal both seek is the point of meeting
+        peers = many_sides and side[q] >= 0 and side[c] >= 0 and sides.peer[side[q], side[c]] >= PEER
+        if not peers and (same_side or float(directions[q] @ directions[c]) >= SAME_SIDE_DIRECTION):  # drop goals both seek
             rivals = [max(r[g0:g1], default=-1.0) for r in both_seek]  # per goal of mine: how much they seek it
             their_rivals = [max((r[k] for r in both_seek), default=-1.0) for k in range(g0, g1)]
             rows = list(range(o0, o1)) + [len(offers) + r for r in range(i0, i1)]  # c's give rows in their_give

@@ -185,7 +185,7 @@ def _researcher_lists(real_encoder):
     role = {a.id: a.role for a in ef.attendees}
     ids = [a.id for a in ef.attendees if a.role == "researcher"]
     lists = m.rank_all(ids, k=10).lists()
-    return [sum(role[x] == "researcher" for x in lists[r]) for r in ids]
+    return [sum(role[x] == "researcher" for x in lists[r]) for r in ids], m, ids
 
 
 def test_researchers_seeking_collaborators_meet_each_other(real_encoder, monkeypatch):
@@ -196,8 +196,13 @@ def test_researchers_seeking_collaborators_meet_each_other(real_encoder, monkeyp
     vague attendees who read "networking"."""
     from matcher import sides
 
-    got = _researcher_lists(real_encoder)
+    got, m, ids = _researcher_lists(real_encoder)
     assert sum(got) / (10 * len(got)) >= 0.9 and min(got) >= 7, got
+    # and the explanation says why: each one's work meets the other's goal (not hidden as a goal both seek)
+    # (measured: 27 of the 33 show both ways; the others, e.g. the HCI researcher, meet a researcher of another field)
+    both = [aid for aid in ids if (r := m.recommend(aid, k=1)[0].reasons).they_offer_what_you_seek
+            and r.you_offer_what_they_seek]
+    assert len(both) >= 0.7 * len(ids), both
     monkeypatch.setattr(sides, "PEER_GAP", (9.0, 10.0))  # no side can be a peer group
-    off = _researcher_lists(real_encoder)
+    off, _, _ = _researcher_lists(real_encoder)
     assert sum(off) / (10 * len(off)) < 0.6, off
