@@ -128,6 +128,15 @@ class LexicalIndex:
             self._cache["combined"] = sp.hstack(parts, format="csr")
         return self._cache["combined"]
 
+    def topics(self) -> sp.csr_matrix:
+        """The ``topic`` rows (:meth:`matrix`), kept between changes like :meth:`combined`: what the strength of a
+        tie between two people reads (:meth:`~matcher.store.AttendeeStore.adamic_adar`)."""
+        if self._cache is None:
+            self._cache = {}
+        if "topic" not in self._cache:
+            self._cache["topic"] = self.matrix("topic")
+        return self._cache["topic"]
+
     def presence(self) -> tuple[np.ndarray, np.ndarray]:
         """Per key: has seek terms, has topic terms (bool arrays)."""
         self.combined()

@@ -30,6 +30,15 @@ EXHAUSTIVE_BELOW = 1000
 #: Profiles are (re)computed this many attendees at a time (bounded scratch memory for a large upsert).
 PROFILE_SLICE = 4096
 
+#: How much a tie's text overlap adds to its strength in the mutual-connections channel
+#: (:meth:`AttendeeStore.adamic_adar`): a tie counts ``1 + TIE_TEXT x s``, ``s`` the TF-IDF cosine of the two
+#: people's topics. Chosen on acl2019 (co-authorship: co-authors write alike, and a close collaborator's close
+#: collaborators are the likeliest future co-authors), halves of its queries by a fixed permutation: plain
+#: Adamic-Adar 0.097 / 0.137 nDCG@10 (0.117 in all), ``1 + s`` 0.105 / 0.141 (0.123); the form ``(a + s)``
+#: scored 0.111, 0.123, 0.123 and 0.112 in all for ``a`` = 0.25, 0.5, 1 and 2 (the channel is ``1 - exp(-x)``:
+#: too small a scale gives way to text, too large saturates), so 1 is not a fitted optimum, it is the plateau, and
+#: no tie counts less than it did.
+TIE_TEXT = 1.0
 _NO_KEYS = np.zeros(0, np.int64)
 _NO_VALUES = np.zeros(0, np.float64)
 
@@ -586,9 +595,38 @@ class AttendeeStore:
         return np.asarray([key[i] for i in ids if i in key], dtype=np.int64)
 
     def adamic_adar(self, attendee_id: str) -> tuple[np.ndarray, np.ndarray]:
-        """Attendee keys two hops away and their Adamic-Adar scores, sorted by key."""
-        aa = self._graph.adamic_adar(attendee_id)
+        """Attendee keys two hops away and their Adamic-Adar scores over ties weighted by strength, sorted by key.
+
+        A tie's strength is ``1 + TIE_TEXT x s``, ``s`` the TF-IDF cosine of the two people's topics (interests
+        and bio; 0 for someone outside the event): a friend of a close colleague counts more than a friend of a
+        passing acquaintance (up to twice), and no tie counts less than in plain Adamic-Adar."""
+        g = self._graph
+        near = sorted(g.neighbours(attendee_id))
+        if not near:
+            return _NO_KEYS, _NO_VALUES
+        far = sorted(set().union(*(g.neighbours(z) for z in near)) - {attendee_id})
+        topics = self._lex.topics()
         key = self._key
+
+        def rows(ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+            ks = np.asarray([key.get(i, -1) for i in ids], dtype=np.int64)
+            known = (ks >= 0) & (ks < topics.shape[0])
+            return np.where(known, ks, 0), known
+
+        zk, z_known = rows(near)
+        ck, c_known = rows(far)
+        me = key.get(attendee_id, -1)
+        s_q = ((topics[zk] @ topics[me].T).toarray().ravel() * z_known if 0 <= me < topics.shape[0]
+               else np.zeros(len(near)))
+        s_z = (topics[zk] @ topics[ck].T).toarray() * z_known[:, None] * c_known[None, :]
+        at_z = {z: i for i, z in enumerate(near)}
+        at_c = {c: j for j, c in enumerate(far)}
+
+        def tie(a: str, bs: list[str]) -> np.ndarray:
+            s = s_q[[at_z[b] for b in bs]] if a == attendee_id else s_z[at_z[a], [at_c[b] for b in bs]]
+            return 1.0 + TIE_TEXT * np.clip(s, 0.0, 1.0)
+
+        aa = g.adamic_adar(attendee_id, tie)
         pairs = sorted((key[i], v) for i, v in aa.items() if i in key)
         if not pairs:
             return _NO_KEYS, _NO_VALUES

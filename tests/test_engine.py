@@ -105,6 +105,33 @@ def test_mutual_connections_are_counted_and_explained(enc):
     assert got[0].reasons.components["mutual"] > 0 and got[1].reasons.components["mutual"] == 0
 
 
+def test_a_close_colleague_s_friends_count_more(enc):
+    """Mutual connections over ties weighted by strength (``1 + s``, ``s`` the TF-IDF cosine of the two people's
+    topics): ``a`` reaches ``b`` through a colleague who works on what both do, ``c`` through one who does not;
+    one shared friend each (both of degree 2: plain Adamic-Adar gives both 1/log 2); the known values are
+    computed by hand from the lexical index."""
+    from matcher import store as store_module
+
+    people = [Attendee(id="a", interests=["protein folding"], bio="We fold proteins.", connections=["zc", "zf"]),
+              Attendee(id="zc", interests=["protein folding"], bio="Protein folding with deep nets."),
+              Attendee(id="zf", interests=["football"], bio="I coach football."),
+              Attendee(id="b", interests=["protein folding"], bio="Folding proteins fast.", connections=["zc"]),
+              Attendee(id="c", interests=["protein folding"], bio="Folding proteins slowly.", connections=["zf"])]
+    m = Matcher(Event(id="e"), enc)
+    m.upsert(people)
+    st = m.store
+    keys, vals = st.adamic_adar("a")
+    got = dict(zip([st.id_of(int(x)) for x in keys], vals.tolist(), strict=True))
+    topics = st.lexical.topics()
+    k = {p.id: st.keys_of([p.id])[0] for p in people}
+    s = lambda x, y: float((topics[k[x]] @ topics[k[y]].T).toarray()[0, 0])  # noqa: E731
+    tie = lambda x, y: 1.0 + store_module.TIE_TEXT * s(x, y)  # noqa: E731
+    assert s("a", "zc") > 0.2 and s("a", "zf") == 0.0
+    assert got["b"] == pytest.approx(tie("a", "zc") * tie("zc", "b") / np.log(2), rel=1e-9)
+    assert got["c"] == pytest.approx(tie("a", "zf") * tie("zf", "c") / np.log(2), rel=1e-9)
+    assert got["b"] > got["c"] >= 1 / np.log(2) - 1e-12  # never below plain Adamic-Adar
+
+
 def test_batch_equals_one_by_one(enc):
     m = Matcher(Event(id="e"), enc, exhaustive_below=0)  # force the FAISS retrieval path
     m.upsert(crowd())
