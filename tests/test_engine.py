@@ -130,6 +130,11 @@ def test_a_close_colleague_s_friends_count_more(enc):
     assert got["b"] == pytest.approx(tie("a", "zc") * tie("zc", "b") / np.log(2), rel=1e-9)
     assert got["c"] == pytest.approx(tie("a", "zf") * tie("zf", "c") / np.log(2), rel=1e-9)
     assert got["b"] > got["c"] >= 1 / np.log(2) - 1e-12  # never below plain Adamic-Adar
+    # someone who states a goal: ties count 1 each (text overlap there marks look-alikes)
+    people[0] = people[0].model_copy(update={"goals": ["collaborators in protein folding"]})
+    m.upsert(people[:1])
+    keys, vals = st.adamic_adar("a")
+    assert vals.tolist() == pytest.approx([1 / np.log(2)] * 2, rel=1e-12)
 
 
 def test_batch_equals_one_by_one(enc):
