@@ -6,6 +6,8 @@ funding, give a product) point the same way, an investor (seeks startups, gives 
 over the directions groups people into sides without reading any role string; a side's counterparts are read off
 its centroids: how well side ``a``'s pooled goals meet side ``b``'s pooled give (both ways, harmonic mean), less
 how much ``b`` gives what ``a`` gives (substitutes). The prior of a pair is that table's entry for their two sides.
+A side that only its own kind meets (researchers seeking collaborators) is a *peer group* (:func:`peers`): it keeps
+its prior with itself, and its pairs are excused the substitute penalty.
 
 Deterministic: the sample of people the clusters are fitted on and the k-means seed are fixed.
 """

@@ -617,12 +617,11 @@ class AttendeeStore:
             known = (ks >= 0) & (ks < topics.shape[0])
             return np.where(known, ks, 0), known
 
-        zk, z_known = rows(near)
-        ck, c_known = rows(far)
-        me = key.get(attendee_id, -1)
-        s_q = ((topics[zk] @ topics[me].T).toarray().ravel() * z_known if 0 <= me < topics.shape[0]
-               else np.zeros(len(near)))
-        s_z = (topics[zk] @ topics[ck].T).toarray() * z_known[:, None] * c_known[None, :]
+        ks, known = rows([attendee_id, *near, *far])
+        sub = topics[ks]  # me, my neighbours, theirs: one gather, one product
+        nz = 1 + len(near)
+        sims = (sub @ sub[:nz].T).toarray() * known[:, None] * known[None, :nz]
+        s_q, s_z = sims[1:nz, 0], sims[nz:, 1:nz].T
         at_z = {z: i for i, z in enumerate(near)}
         at_c = {c: j for j, c in enumerate(far)}
 

@@ -7,14 +7,16 @@ A match's score is a weighted mean of channels, each in [0, 1]:
   where only one person states goals;
 - ``interests``: shared interests, both directions averaged;
 - ``lexical``: TF-IDF over hashed terms, seek-give both ways and topic-topic;
-- ``mutual``: ``1 - exp(-Adamic-Adar)`` over the connections graph.
+- ``mutual``: ``1 - exp(-Adamic-Adar)`` over the connections graph (ties weighted by strength for a query who
+  states no goal, :meth:`matcher.store.AttendeeStore.adamic_adar`).
 
 Counterparts, not look-alikes (the policy's ``complement``, 1 by default, scales all of it; 0 is plain reciprocal
 intent): intent loses a *substitute* penalty (:func:`~matcher.scoring.reference.fuse`: how much more the two give
-alike than each one's give meets the other's goals, and how much their directions from give to seek agree), then
-is averaged with the *sides* prior of the two people's learned sides (:mod:`matcher.sides`); the symmetric channels
-(interests, lexical, mutual connections) count in proportion to that intent, so look-alikes and friends of friends
-on one's own side cannot outvote it.
+alike than each one's give meets the other's goals, and how much their directions from give to seek agree; waived
+as far as their two sides are one peer group, :func:`matcher.sides.peers`), then is averaged with the *sides*
+prior of the two people's learned sides (:mod:`matcher.sides`); the symmetric channels (interests, lexical,
+mutual connections) count in proportion to that intent, so look-alikes and friends of friends on one's own side
+cannot outvote it.
 
 Lists are ordered by the rounded score (6 decimals, ties by id), then re-ranked for diversity over the pool of
 everyone who can still reach the first ``k`` picks (:func:`~matcher.scoring.reference.rerank_pool_size`).
