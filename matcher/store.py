@@ -599,18 +599,22 @@ class AttendeeStore:
 
         A tie's strength is ``1 + TIE_TEXT x s``, ``s`` the TF-IDF cosine of the two people's topics (interests
         and bio; 0 for someone outside the event): a friend of a close colleague counts more than a friend of a
-        passing acquaintance (up to twice), and no tie counts less than in plain Adamic-Adar. Only for someone
-        who states no goal: where goals are stated, text overlap along a path marks people alike (a founder's
-        founder friends' founder friends), whom complementarity counts down, so ties count 1 each there."""
+        passing acquaintance (up to twice), and no tie counts less than in plain Adamic-Adar. Only between two
+        people who both state no goal (so the value is the same both ways): where goals are stated, text overlap
+        along a path marks people alike (a founder's founder friends' founder friends), whom complementarity
+        counts down, so ties count 1 each there."""
         g = self._graph
         near = sorted(g.neighbours(attendee_id))
         if not near:
             return _NO_KEYS, _NO_VALUES
-        if attendee_id not in self._key or facet_items(self.get(attendee_id))["goals"]:
-            return self._pairs(g.adamic_adar(attendee_id))
+        goals = self._texts["goals"]
+        key = self._key
+        me = key.get(attendee_id)
+        plain = g.adamic_adar(attendee_id)
+        if me is None or goals[me]:
+            return self._pairs(plain)
         far = sorted(set().union(*(g.neighbours(z) for z in near)) - {attendee_id})
         topics = self._lex.topics()
-        key = self._key
 
         def rows(ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
             ks = np.asarray([key.get(i, -1) for i in ids], dtype=np.int64)
@@ -629,7 +633,8 @@ class AttendeeStore:
             s = s_q[[at_z[b] for b in bs]] if a == attendee_id else s_z[at_z[a], [at_c[b] for b in bs]]
             return 1.0 + TIE_TEXT * np.clip(s, 0.0, 1.0)
 
-        return self._pairs(g.adamic_adar(attendee_id, tie))
+        weighted = g.adamic_adar(attendee_id, tie)
+        return self._pairs({c: weighted[c] if c in key and not goals[key[c]] else v for c, v in plain.items()})
 
     def _pairs(self, scores: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """``{id: value}`` as attendee keys (sorted) and values; ids outside the event left out."""

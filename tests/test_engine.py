@@ -130,6 +130,13 @@ def test_a_close_colleague_s_friends_count_more(enc):
     assert got["b"] == pytest.approx(tie("a", "zc") * tie("zc", "b") / np.log(2), rel=1e-9)
     assert got["c"] == pytest.approx(tie("a", "zf") * tie("zf", "c") / np.log(2), rel=1e-9)
     assert got["b"] > got["c"] >= 1 / np.log(2) - 1e-12  # never below plain Adamic-Adar
+    back = dict(zip([st.id_of(int(x)) for x in st.adamic_adar("b")[0]], st.adamic_adar("b")[1].tolist(), strict=True))
+    assert back["a"] == pytest.approx(got["b"], rel=1e-12)  # the same both ways
+    # a candidate who states a goal: plain Adamic-Adar with them, both ways
+    people[4] = people[4].model_copy(update={"goals": ["a protein folding postdoc"]})
+    m.upsert(people[4:])
+    keys, vals = st.adamic_adar("a")
+    assert dict(zip([st.id_of(int(x)) for x in keys], vals.tolist(), strict=True))["c"] == pytest.approx(1 / np.log(2))
     # someone who states a goal: ties count 1 each (text overlap there marks look-alikes)
     people[0] = people[0].model_copy(update={"goals": ["collaborators in protein folding"]})
     m.upsert(people[:1])
