@@ -54,8 +54,8 @@ class ConnectionGraph:
     def adamic_adar(self, node: str, tie: Callable[[str, list[str]], Sequence[float]] | None = None
                     ) -> dict[str, float]:
         """Scores of every node two hops away (not ``node`` itself): sum over shared neighbours z of 1/log(deg z),
-        each path times the strength of its two ties when ``tie`` is given (``tie(a, bs)``: of the edges from
-        ``a`` to each of ``bs``, in [0, 1]).
+        each path times the strength of its two ties when ``tie`` is given (``tie(a, bs)``: a positive weight for
+        each edge from ``a`` to one of ``bs``).
 
         >>> g = ConnectionGraph()
         >>> g.set("a", ["z"]); g.set("b", ["z"])

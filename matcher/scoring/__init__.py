@@ -7,8 +7,8 @@ A match's score is a weighted mean of channels, each in [0, 1]:
   where only one person states goals;
 - ``interests``: shared interests, both directions averaged;
 - ``lexical``: TF-IDF over hashed terms, seek-give both ways and topic-topic;
-- ``mutual``: ``1 - exp(-Adamic-Adar)`` over the connections graph (ties weighted by strength for a query who
-  states no goal, :meth:`matcher.store.AttendeeStore.adamic_adar`).
+- ``mutual``: ``1 - exp(-Adamic-Adar)`` over the connections graph (ties weighted by strength between two people
+  who both state no goal, :meth:`matcher.store.AttendeeStore.adamic_adar`).
 
 Counterparts, not look-alikes (the policy's ``complement``, 1 by default, scales all of it; 0 is plain reciprocal
 intent): intent loses a *substitute* penalty (:func:`~matcher.scoring.reference.fuse`: how much more the two give
